@@ -1,0 +1,47 @@
+"""The per-process bundle of shared resources the services work with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.db import Database
+from core.security.passwords import Passwords
+from core.security.ratelimit import AuthRateLimiter
+from core.security.tokens import TokenSigner
+from core.settings import Settings
+
+_current: Platform | None = None
+
+
+@dataclass(slots=True)
+class Platform:
+    settings: Settings
+    db: Database
+    passwords: Passwords
+    tokens: TokenSigner
+    auth_limiter: AuthRateLimiter
+
+    @classmethod
+    def create(cls, settings: Settings) -> Platform:
+        return cls(
+            settings=settings,
+            db=Database(settings),
+            passwords=Passwords(settings),
+            tokens=TokenSigner(settings),
+            auth_limiter=AuthRateLimiter(settings),
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def install(platform: Platform) -> None:
+    """Make `platform` the one `current()` returns (done once at start-up)."""
+    global _current
+    _current = platform
+
+
+def current() -> Platform:
+    if _current is None:
+        raise RuntimeError("the platform is not started")
+    return _current

@@ -1,0 +1,1 @@
+"""Domain services, one module per resource; called by handlers/ and ws/ alike."""

@@ -1,0 +1,3 @@
+"""The running version, shown by /health and the spec."""
+
+VERSION = "0.1.0"

@@ -1,0 +1,1 @@
+"""Thin REST handlers, routed by Connexion from `spec/openapi.yaml` (operationId)."""

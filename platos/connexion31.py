@@ -1,0 +1,140 @@
+"""Make Connexion 3.3 serve an OpenAPI 3.1 document properly.
+
+Connexion 3.3 checks every OpenAPI 3 document against its bundled 3.0
+meta-schema (so a 3.1 spec does not load) and validates bodies with JSON
+Schema Draft 4 (so 3.1 keywords such as `const` pass unchecked). This module
+is the one place that fixes both:
+
+* the spec is validated by openapi-spec-validator, which knows 3.1;
+* request and response bodies are validated with Draft 2020-12, with
+  format checking, by validators compiled once per schema (stock Connexion
+  builds a new validator on every request);
+* a body that is not UTF-8 is a 400, not a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import BadRequestProblem, InvalidSpecification, NonConformingResponseBody
+from connexion.spec import OpenAPISpecification
+from connexion.validators import (
+    FormDataValidator,
+    JSONRequestBodyValidator,
+    JSONResponseBodyValidator,
+    MultiPartFormDataValidator,
+    ParameterValidator,
+    TextResponseBodyValidator,
+)
+from jsonschema import Draft202012Validator, ValidationError
+from openapi_spec_validator import validate as validate_openapi
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+logger = logging.getLogger(__name__)
+
+_FORMATS = Draft202012Validator.FORMAT_CHECKER
+# id(schema) -> (schema, validator). Connexion hands the same schema dict to
+# every request of an operation; keeping the dict in the value pins its id.
+_compiled: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
+def compiled_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """The Draft 2020-12 validator for `schema`, compiled on first use."""
+    hit = _compiled.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    _compiled[id(schema)] = (schema, validator)
+    return validator
+
+
+class MalformedBodyProblem(BadRequestProblem):
+    """The body is not JSON at all (as opposed to JSON that fails the schema)."""
+
+
+def _describe(error: ValidationError) -> str:
+    """A message naming the path and the broken rule, never the offending value.
+
+    jsonschema's own messages quote the instance, which may be a password or a token.
+    """
+    where = "/" + "/".join(str(part) for part in error.absolute_path)
+    if error.validator in ("required", "additionalProperties", "unevaluatedProperties"):
+        return f"{error.message} (at {where})"
+    if error.validator in ("oneOf", "anyOf", "allOf", "not", "if"):
+        return f"Invalid value at {where}: it does not match the allowed shapes."
+    rule = json.dumps(error.validator_value) if error.validator != "$ref" else ""
+    return f"Invalid value at {where}: fails '{error.validator}' {rule}".rstrip() + "."
+
+
+def _validate_spec_31(cls: type, spec: dict[str, Any]) -> None:
+    try:
+        validate_openapi(spec)
+    except OpenAPIValidationError as exc:
+        raise InvalidSpecification(str(exc)) from exc
+
+
+class JSONBodyValidator2020(JSONRequestBodyValidator):
+    """Request bodies: strict UTF-8 JSON, validated with Draft 2020-12."""
+
+    @property
+    def _validator(self) -> Draft202012Validator:
+        return compiled_validator(self._schema)
+
+    async def _parse(self, stream: Any, scope: Any) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw:
+            return None
+        try:
+            return json.loads(raw.decode(self._encoding))
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise MalformedBodyProblem(detail="The body is not valid UTF-8 JSON.") from exc
+        except json.JSONDecodeError as exc:
+            raise MalformedBodyProblem(detail=f"The body is not valid JSON: {exc.msg}.") from exc
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if not self._nullable and body is None:
+            raise BadRequestProblem(detail="A JSON request body is required.")
+        error = next(iter(self._validator.iter_errors(body)), None)
+        if error is not None:
+            raise BadRequestProblem(detail=_describe(error))
+        return None
+
+
+class JSONResponseValidator2020(JSONResponseBodyValidator):
+    """Response bodies: Draft 2020-12, so the server cannot drift from its own spec."""
+
+    @property
+    def validator(self) -> Draft202012Validator:  # type: ignore[override]
+        return compiled_validator(self._schema)
+
+    def _validate(self, body: Any) -> None:
+        error = next(iter(self.validator.iter_errors(body)), None)
+        if error is not None:
+            logger.error("response does not conform to the spec: %s", _describe(error))
+            raise NonConformingResponseBody(detail="The response does not conform to the spec.")
+
+
+VALIDATOR_MAP = {
+    "parameter": ParameterValidator,
+    "body": MediaTypeDict(
+        {
+            "*/*json": JSONBodyValidator2020,
+            "application/x-www-form-urlencoded": FormDataValidator,
+            "multipart/form-data": MultiPartFormDataValidator,
+        }
+    ),
+    "response": MediaTypeDict(
+        {
+            "*/*json": JSONResponseValidator2020,
+            "text/plain": TextResponseBodyValidator,
+        }
+    ),
+}
+
+
+def enable_openapi_31() -> None:
+    """Replace Connexion's 3.0-only spec check by openapi-spec-validator (idempotent)."""
+    OpenAPISpecification._validate_spec = classmethod(_validate_spec_31)  # type: ignore[method-assign,assignment]

@@ -1,0 +1,5 @@
+"""ASGI entry point: `uvicorn platos.main:app`."""
+
+from platos.app import create_app
+
+app = create_app()

@@ -1,0 +1,37 @@
+"""Direct access to a test server's database, for state the API cannot build yet."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine, text
+
+from tests.live import LiveServer
+
+
+def add_membership(server: LiveServer, *, org_id: str, user_id: str, role: str) -> None:
+    engine = create_engine(server.db.sqlalchemy_url())
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO memberships (id, org_id, user_id, role, created_at)"
+                    " VALUES (:id, :org, :user, :role, :ts)"
+                ),
+                {
+                    "id": _uuid(server, uuid.uuid4()),
+                    "org": _uuid(server, org_id),
+                    "user": _uuid(server, user_id),
+                    "role": role,
+                    "ts": datetime.now(UTC),
+                },
+            )
+    finally:
+        engine.dispose()
+
+
+def _uuid(server: LiveServer, value: str | uuid.UUID) -> str | uuid.UUID:
+    # SQLAlchemy stores UUIDs on SQLite as 32 hex characters without dashes.
+    value = uuid.UUID(str(value))
+    return value.hex if server.backend == "sqlite" else value

@@ -1,0 +1,99 @@
+"""Start-up pieces: migrations, the generated signing key, SQLite in WAL mode."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+import core.tables  # noqa: F401
+from tests.live import ROOT, ScratchDatabase
+
+
+def _migrate(db_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATOS_")}
+    env.update(DATABASE_URL=db_url, PLATOS_DATA_DIR=str(data_dir))
+    return subprocess.run(
+        [sys.executable, "-m", "platos.cli", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def scratch(backend: str, tmp_path: Path):
+    db = ScratchDatabase(backend, tmp_path)
+    yield db
+    db.drop()
+
+
+def test_migrate_creates_schema_matching_the_tables(scratch: ScratchDatabase, tmp_path: Path):
+    first = _migrate(scratch.url, tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = _migrate(scratch.url, tmp_path)  # idempotent
+    assert again.returncode == 0, again.stderr
+    engine = create_engine(scratch.sqlalchemy_url())
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    finally:
+        engine.dispose()
+    assert diff == [], f"tables and migrations differ: {diff}"
+    assert version is not None
+
+
+def test_signing_key_is_generated_once_and_kept(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATOS_")}
+    env.update(PLATOS_DATA_DIR=str(tmp_path))
+    code = "from core.settings import load_settings; print(load_settings().jwt_secret)"
+    keys = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for _ in range(2)
+    ]
+    assert keys[0] == keys[1]
+    assert len(keys[0].encode()) >= 32
+    key_file = tmp_path / "jwt-secret.key"
+    assert key_file.read_text().strip() == keys[0]
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_short_configured_key_is_refused(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATOS_")}
+    env.update(PLATOS_DATA_DIR=str(tmp_path), PLATOS_JWT_SECRET="too-short")
+    result = subprocess.run(
+        [sys.executable, "-m", "platos.cli", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "at least 32 bytes" in result.stderr
+
+
+def test_sqlite_database_is_in_wal_mode(tmp_path: Path):
+    db_file = tmp_path / "wal.db"
+    result = _migrate(f"sqlite:///{db_file}", tmp_path)
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db_file) as conn:  # WAL is a property of the file: it persists
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
