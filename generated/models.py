@@ -47,12 +47,18 @@ class Email(RootModel[str]):
         description='An email address; compared without regard to case.',
         max_length=254,
         min_length=3,
-        pattern='^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$',
+        pattern='^[^@ \\t\\r\\n\\u0000-\\u001f\\u007f]+@[^@ \\t\\r\\n\\u0000-\\u001f\\u007f]+\\.[^@ \\t\\r\\n\\u0000-\\u001f\\u007f]+$',
     )
 
 
 class DisplayName(RootModel[str]):
-    root: str = Field(..., max_length=200, min_length=1, pattern='\\S')
+    root: str = Field(
+        ...,
+        description='1 to 200 characters, at least one of them not ASCII white space.',
+        max_length=200,
+        min_length=1,
+        pattern='[^ \\t\\r\\n\\f\\v]',
+    )
 
 
 class Password(RootModel[str]):

@@ -61,5 +61,5 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> ASG
     )
     for path, name, endpoint in docs_ui.routes(spec):
         app.add_url_rule(path, endpoint=name, view_func=endpoint, methods=["GET"])
-    install_problem_handlers(app)
+    install_problem_handlers(app, spec)
     return BodySizeLimit(app)

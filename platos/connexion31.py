@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -36,6 +37,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 logger = logging.getLogger(__name__)
 
 _FORMATS = Draft202012Validator.FORMAT_CHECKER
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 # id(schema) -> (schema, validator). Connexion hands the same schema dict to
 # every request of an operation; keeping the dict in the value pins its id.
 _compiled: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
@@ -88,8 +90,13 @@ class JSONBodyValidator2020(JSONRequestBodyValidator):
         if not raw:
             return None
         try:
-            return json.loads(raw.decode(self._encoding))
-        except (UnicodeDecodeError, LookupError) as exc:
+            body = json.loads(raw.decode(self._encoding))
+            if _MAYBE_SURROGATE.search(raw):
+                # json.loads lets lone UTF-16 surrogates through ("\\ud800"); no database
+                # can store them, so refuse them here rather than fail later with a 500.
+                json.dumps(body, ensure_ascii=False).encode("utf-8")
+            return body
+        except (UnicodeError, LookupError) as exc:
             raise MalformedBodyProblem(detail="The body is not valid UTF-8 JSON.") from exc
         except json.JSONDecodeError as exc:
             raise MalformedBodyProblem(detail=f"The body is not valid JSON: {exc.msg}.") from exc

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Callable
+from typing import Any
 
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
@@ -22,6 +25,8 @@ from platos.connexion31 import MalformedBodyProblem
 logger = logging.getLogger("platos.errors")
 
 PROBLEM_JSON = "application/problem+json"
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+ErrorHandler = Callable[[ConnexionRequest, Exception], ConnexionResponse]
 
 _BY_STATUS: dict[int, type[errors.DomainError]] = {
     400: errors.ValidationFailed,
@@ -79,16 +84,41 @@ def _connexion_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionR
     return problem_response(kind, detail, exc.headers)
 
 
-def _http_exception(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    assert isinstance(exc, HTTPException)
-    kind = _BY_STATUS.get(exc.status_code)
-    if kind is None:
-        return problem_response(errors.InternalError)
-    detail = {404: "No such route.", 405: "This route does not allow that method."}.get(
-        exc.status_code, None
-    )
-    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() == "allow"}
-    return problem_response(kind, detail, headers)
+class AllowedMethods:
+    """The methods the spec documents for a concrete request path (for 405's `Allow`).
+
+    Connexion routes each method separately, so Starlette's own `Allow` lists
+    only the first operation that matched the path.
+    """
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self._paths = [
+            (
+                re.compile("^" + re.sub(r"\\{[^/}]+\\}", "[^/]+", re.escape(path)) + "$"),
+                ", ".join(sorted(m.upper() for m in item if m in HTTP_METHODS)),
+            )
+            for path, item in spec.get("paths", {}).items()
+        ]
+
+    def for_path(self, path: str) -> str | None:
+        return next((methods for pattern, methods in self._paths if pattern.match(path)), None)
+
+
+def _http_exception_handler(allowed: AllowedMethods) -> ErrorHandler:
+    def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        assert isinstance(exc, HTTPException)
+        kind = _BY_STATUS.get(exc.status_code)
+        if kind is None:
+            return problem_response(errors.InternalError)
+        if exc.status_code == 405:
+            methods = allowed.for_path(request.url.path) or (exc.headers or {}).get("Allow", "")
+            return problem_response(
+                kind, "This route does not allow that method.", {"Allow": methods}
+            )
+        detail = "No such route." if exc.status_code == 404 else None
+        return problem_response(kind, detail)
+
+    return handle
 
 
 def _unhandled(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -96,8 +126,8 @@ def _unhandled(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     return problem_response(errors.InternalError)
 
 
-def install_problem_handlers(app: AsyncApp) -> None:
+def install_problem_handlers(app: AsyncApp, spec: dict[str, Any]) -> None:
     app.add_error_handler(errors.DomainError, _domain_error)
     app.add_error_handler(ProblemException, _connexion_problem)
-    app.add_error_handler(HTTPException, _http_exception)
+    app.add_error_handler(HTTPException, _http_exception_handler(AllowedMethods(spec)))
     app.add_error_handler(Exception, _unhandled)

@@ -20,12 +20,24 @@ def test_wrong_method_is_405(client: httpx.Client):
     resp = client.delete("/health")
     assert_problem(resp, 405, "method-not-allowed")
     assert "GET" in resp.headers["allow"]
-    assert_problem(client.put("/api/v1/org", json={}), 405, "method-not-allowed")
+    resp = client.put("/api/v1/org", json={})
+    assert_problem(resp, 405, "method-not-allowed")
+    assert resp.headers["allow"] == "GET, PATCH"  # every documented method of the path
 
 
 def test_malformed_json_is_400(client: httpx.Client):
     resp = client.post(
         "/api/v1/auth/login", content=b'{"email": ', headers={"content-type": "application/json"}
+    )
+    assert_problem(resp, 400, "malformed-body")
+
+
+def test_lone_surrogate_is_400_not_500(client: httpx.Client):
+    resp = client.post(
+        "/api/v1/auth/register",
+        content=b'{"email": "a@b.co", "password": "123456789012", "name": "\\ud800",'
+        b' "organization_name": "O"}',
+        headers={"content-type": "application/json"},
     )
     assert_problem(resp, 400, "malformed-body")
 

@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from core.clock import utcnow
 from core.errors import Forbidden, NotFound
 from core.principal import Principal
+from core.services.names import clean_name
 from core.services.views import org_view
 from core.tables import Organization
 from generated import models as api
@@ -33,7 +34,7 @@ async def update(
         raise Forbidden("Only owners and admins may update the organization.")
     org = await load(db, principal=principal)
     if patch.name is not None:
-        org.name = patch.name.root.strip()
+        org.name = clean_name(patch.name.root)
     if patch.settings is not None:
         org.settings = patch.settings.root
     org.updated_at = utcnow()
