@@ -20,7 +20,7 @@ from core.settings import Settings
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def _driver_urls(url: str) -> tuple[str, str]:
+def driver_urls(url: str) -> tuple[str, str]:
     """Map a user-facing URL to (async URL, sync URL) with our pinned drivers."""
     if url.startswith("sqlite"):
         path = url.split("://", 1)[1]
@@ -32,7 +32,7 @@ def _driver_urls(url: str) -> tuple[str, str]:
     raise SystemExit("DATABASE_URL must be a sqlite:// or postgresql:// URL")
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets readers run beside the single writer; busy_timeout makes a
     # writer wait for the lock instead of failing at once.
     cur = dbapi_conn.cursor()
@@ -45,20 +45,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def sync_engine(settings: Settings) -> Engine:
     """A sync engine, for migrations and maintenance commands."""
-    _, sync_url = _driver_urls(settings.database_url)
+    _, sync_url = driver_urls(settings.database_url)
     engine = create_engine(sync_url)
     if settings.is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
     return engine
 
 
 def async_engine(settings: Settings) -> AsyncEngine:
-    async_url, _ = _driver_urls(settings.database_url)
+    async_url, _ = driver_urls(settings.database_url)
     if settings.is_sqlite:
         engine = create_async_engine(async_url, pool_size=8, max_overflow=8)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     else:
-        engine = create_async_engine(async_url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip on every checkout of every request;
+        # recycling bounds the life of a connection instead.
+        engine = create_async_engine(async_url, pool_size=10, max_overflow=20, pool_recycle=1800)
     return engine
 
 

@@ -54,10 +54,10 @@ class Email(RootModel[str]):
 class DisplayName(RootModel[str]):
     root: str = Field(
         ...,
-        description='1 to 200 characters, at least one of them not ASCII white space.',
+        description='1 to 200 characters, no control characters, at least one character\nthat is not a space.\n',
         max_length=200,
         min_length=1,
-        pattern='[^ \\t\\r\\n\\f\\v]',
+        pattern='^[^\\u0000-\\u001f\\u007f]*[^ \\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$',
     )
 
 
@@ -84,7 +84,9 @@ class LoginRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    email: str = Field(..., max_length=254, min_length=1)
+    email: str = Field(
+        ..., max_length=254, min_length=1, pattern='^[^\\u0000-\\u001f\\u007f]*$'
+    )
     password: str = Field(..., max_length=256, min_length=1)
     organization_id: UUID | None = None
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 
 import uvicorn
+import uvloop
 
 from core.migrate import upgrade_to_head
 from core.settings import Settings, get_settings
@@ -41,6 +41,11 @@ async def _serve(settings: Settings) -> None:
     await server.serve()
 
 
+def _run(settings: Settings) -> None:
+    # uvicorn's loop="uvloop" only applies when uvicorn creates the loop itself.
+    uvloop.run(_serve(settings))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="platos", description="Platos API platform server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -56,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("platos").info("database is at the newest revision")
         return 0
     # serve and api are the same process until the WebSocket server joins `serve`.
-    asyncio.run(_serve(settings))
+    _run(settings)
     return 0
 
 

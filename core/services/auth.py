@@ -28,15 +28,6 @@ REVOKED_LOGOUT = "logout"
 REVOKED_REFRESH_REUSE = "refresh_reuse"
 REVOKED_MEMBERSHIP = "membership_changed"
 
-_SESSION_CHECK = (
-    select(AuthSession.expires_at, Membership.role)
-    .join(
-        Membership,
-        (Membership.user_id == AuthSession.user_id) & (Membership.org_id == AuthSession.org_id),
-    )
-    .where(AuthSession.revoked_at.is_(None))
-)
-
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
@@ -49,17 +40,13 @@ async def authenticate_access_token(p: Platform, token: str) -> Principal:
         claims = p.tokens.verify_access(token)
     except TokenInvalid as exc:
         raise Unauthenticated("The token is invalid, expired or revoked.") from exc
-    stmt = _SESSION_CHECK.where(
-        AuthSession.id == claims.session_id,
-        AuthSession.user_id == claims.user_id,
-        AuthSession.org_id == claims.org_id,
+    role = await p.session_check.live_role(
+        session_id=claims.session_id, user_id=claims.user_id, org_id=claims.org_id, now=utcnow()
     )
-    async with p.db.engine.connect() as conn:
-        row = (await conn.execute(stmt)).first()
-    if row is None or row.expires_at <= utcnow():
+    if role is None:
         raise Unauthenticated("The token is invalid, expired or revoked.")
     return Principal(
-        org_id=claims.org_id, user_id=claims.user_id, session_id=claims.session_id, role=row.role
+        org_id=claims.org_id, user_id=claims.user_id, session_id=claims.session_id, role=role
     )
 
 

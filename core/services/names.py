@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-ASCII_WHITESPACE = " \t\r\n\f\v"
-
 
 def clean_name(raw: str) -> str:
-    """Trim ASCII white space only: the spec's pattern guarantees something else remains."""
-    return raw.strip(ASCII_WHITESPACE)
+    """Trim spaces. The spec's pattern admits no control characters and requires
+    one character that is not a space, so something always remains."""
+    return raw.strip(" ")
