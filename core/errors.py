@@ -62,6 +62,18 @@ class EmailTaken(Conflict):
     slug, title = "email-taken", "Email already registered"
 
 
+class AlreadyMember(Conflict):
+    slug, title = "already-member", "Already a member"
+
+
+class LastOwner(Conflict):
+    slug, title = "last-owner", "An organization needs an owner"
+
+
+class InvalidInvitation(DomainError):
+    status, slug, title = 403, "invalid-invitation", "Invalid invitation"
+
+
 class PayloadTooLarge(DomainError):
     status, slug, title = 413, "payload-too-large", "Request body too large"
 

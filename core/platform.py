@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.credential_check import CredentialCheck
 from core.db import Database
 from core.security.passwords import Passwords
 from core.security.ratelimit import AuthRateLimiter
 from core.security.tokens import TokenSigner
-from core.session_check import SessionCheck
 from core.settings import Settings
 
 _current: Platform | None = None
@@ -21,7 +21,7 @@ class Platform:
     passwords: Passwords
     tokens: TokenSigner
     auth_limiter: AuthRateLimiter
-    session_check: SessionCheck
+    credentials: CredentialCheck
 
     @classmethod
     def create(cls, settings: Settings) -> Platform:
@@ -31,11 +31,11 @@ class Platform:
             passwords=Passwords(settings),
             tokens=TokenSigner(settings),
             auth_limiter=AuthRateLimiter(settings),
-            session_check=SessionCheck(settings),
+            credentials=CredentialCheck(settings),
         )
 
     async def close(self) -> None:
-        await self.session_check.dispose()
+        await self.credentials.dispose()
         await self.db.dispose()
 
 

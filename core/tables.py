@@ -43,13 +43,23 @@ class Organization(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
+    """A user's role in an org, or (status `pending`, no user yet) an invitation to one."""
+
     __tablename__ = "memberships"
     __table_args__ = (UniqueConstraint("org_id", "user_id", name="uq_memberships_org_user"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True, ondelete="CASCADE")
-    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    user_id: uuid.UUID | None = Field(
+        default=None, foreign_key="users.id", index=True, ondelete="CASCADE"
+    )
     role: str = Field(sa_type=String(16))
+    status: str = Field(default="active", sa_type=String(16))
+    # Invitations: the invited address (lower-cased), the token's SHA-256 and its expiry.
+    invite_email: str | None = Field(default=None, sa_type=String(254))
+    invite_token_hash: str | None = Field(default=None, sa_type=String(64), unique=True, index=True)
+    invite_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    invited_by: uuid.UUID | None = Field(default=None)
     created_at: datetime = _ts()
 
 
@@ -72,3 +82,60 @@ class AuthSession(SQLModel, table=True):
     refreshed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_reason: str | None = Field(default=None, sa_type=String(32))
+
+
+class ApiKey(SQLModel, table=True):
+    """An org API key. Only the SHA-256 of the key is kept (it has 256 bits of entropy)."""
+
+    __tablename__ = "api_keys"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True, ondelete="CASCADE")
+    name: str = Field(sa_type=String(200))
+    prefix: str = Field(sa_type=String(32))
+    key_hash: str = Field(sa_type=String(64), unique=True, index=True)
+    created_by: uuid.UUID | None = Field(default=None)
+    created_at: datetime = _ts()
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SdkConnection(SQLModel, table=True):
+    """An SDK connection: the identity behind one PLATOS_SECRET.
+
+    The secret is a signed JWT; only its `jti` is kept, so that rotation (a new
+    jti) and revocation kill the old secret at once.
+    """
+
+    __tablename__ = "sdk_connections"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", index=True, ondelete="CASCADE")
+    name: str = Field(sa_type=String(200))
+    secret_jti: str = Field(sa_type=String(64))
+    created_by: uuid.UUID | None = Field(default=None)
+    created_at: datetime = _ts()
+    rotated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """A security event. Never holds a secret; `org_id` is null when no org is known."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_org_created", "org_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organizations.id", ondelete="CASCADE"
+    )
+    action: str = Field(sa_type=String(64))
+    actor_type: str = Field(sa_type=String(16))
+    actor_id: uuid.UUID | None = Field(default=None)
+    target_type: str | None = Field(default=None, sa_type=String(32))
+    target_id: str | None = Field(default=None, sa_type=String(64))
+    client_ip: str | None = Field(default=None, sa_type=String(64))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()

@@ -70,14 +70,8 @@ class Password(RootModel[str]):
     )
 
 
-class RegisterRequest(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    email: Email
-    password: Password
-    name: DisplayName
-    organization_name: DisplayName
+class OpaqueToken(RootModel[str]):
+    root: str = Field(..., max_length=256, min_length=16, pattern='^[A-Za-z0-9_.-]+$')
 
 
 class LoginRequest(BaseModel):
@@ -166,3 +160,197 @@ class Me(BaseModel):
     organization: Organization
     role: Role
     session: SessionInfo
+
+
+class PageMeta(BaseModel):
+    total: int = Field(..., ge=0)
+    limit: int = Field(..., ge=1)
+    offset: int = Field(..., ge=0)
+
+
+class MemberStatus(RootModel[Literal['active', 'pending']]):
+    root: Literal['active', 'pending']
+
+
+class Member(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    id: UUID = Field(..., description='The membership id, used in paths.')
+    user_id: UUID | None = Field(
+        ..., description='Null while the invitation is pending.'
+    )
+    email: str
+    name: str | None
+    role: Role
+    status: MemberStatus
+    created_at: AwareDatetime
+    invite_token: str | None = Field(
+        None, description='Only in the answer that created a pending invitation.'
+    )
+    invite_expires_at: AwareDatetime | None = None
+
+
+class MemberPage(PageMeta):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    items: list[Member]
+    total: int = Field(..., ge=0)
+    limit: int = Field(..., ge=1)
+    offset: int = Field(..., ge=0)
+
+
+class MemberInvite(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    email: Email
+    role: Role
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    role: Role
+
+
+class ApiKey(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    id: UUID
+    name: str
+    prefix: str = Field(..., description="The key's first characters, to recognise it.")
+    created_at: AwareDatetime
+    last_used_at: AwareDatetime | None = Field(
+        ..., description='Updated at most once a minute.'
+    )
+    expires_at: AwareDatetime | None
+
+
+class ApiKeyPage(PageMeta):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    items: list[ApiKey]
+    total: int = Field(..., ge=0)
+    limit: int = Field(..., ge=1)
+    offset: int = Field(..., ge=0)
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    name: DisplayName
+    expires_at: AwareDatetime | None = Field(
+        None, description='Must be in the future; absent means the key does not expire.'
+    )
+
+
+class ApiKeyCreated(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    id: UUID
+    name: str
+    prefix: str
+    key: str = Field(
+        ..., description='The key itself, shown this once. Send it as `X-API-Key`.'
+    )
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None
+
+
+class SdkConnectionStatus(RootModel[Literal['online', 'offline']]):
+    root: Literal['online', 'offline']
+
+
+class SdkConnection(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    id: UUID
+    name: str
+    created_at: AwareDatetime
+    rotated_at: AwareDatetime | None
+    status: SdkConnectionStatus
+    live_sockets: int = Field(..., ge=0)
+    last_seen_at: AwareDatetime | None
+    tool_count: int = Field(..., ge=0)
+
+
+class SdkConnectionPage(PageMeta):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    items: list[SdkConnection]
+    total: int = Field(..., ge=0)
+    limit: int = Field(..., ge=1)
+    offset: int = Field(..., ge=0)
+
+
+class SdkConnectionCreate(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    name: DisplayName
+
+
+class SdkConnectionSecret(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    id: UUID
+    name: str
+    secret: str = Field(..., description='The PLATOS_SECRET, shown this once.')
+    created_at: AwareDatetime
+    rotated_at: AwareDatetime | None
+
+
+class AuditEvent(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    id: UUID
+    action: str = Field(
+        ...,
+        description='For example `auth.login_succeeded`, `member.role_changed`, `api_key.revoked`.',
+    )
+    actor_type: Literal['user', 'api_key', 'anonymous']
+    actor_id: UUID | None
+    target_type: str | None
+    target_id: str | None
+    client_ip: str | None
+    details: dict[str, Any]
+    created_at: AwareDatetime
+
+
+class AuditEventPage(PageMeta):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    items: list[AuditEvent]
+    total: int = Field(..., ge=0)
+    limit: int = Field(..., ge=1)
+    offset: int = Field(..., ge=0)
+
+
+class RegisterRequest(BaseModel):
+    """
+    Either `organization_name` (a new organization, owned by the new user) or
+    `invite_token` (join the inviting organization with the invited role; the email
+    must be the invited one).
+
+    """
+
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    email: Email
+    password: Password
+    name: DisplayName
+    organization_name: DisplayName | None = None
+    invite_token: OpaqueToken | None = None

@@ -34,7 +34,7 @@ async def refresh(body: dict[str, Any]) -> ConnexionResponse:
     p = platform.current()
     request = api.RefreshRequest.model_validate(body)
     async with p.db.session() as db:
-        result = await auth.refresh(p, db, token=request.refresh_token)
+        result = await auth.refresh(p, db, token=request.refresh_token, client_ip=client_ip())
     return json_response(result)
 
 

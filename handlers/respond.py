@@ -6,6 +6,7 @@ and problem+json responses, so every handler names it.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from connexion import request
@@ -18,13 +19,19 @@ from core.principal import Principal
 def json_response(model: BaseModel, status: int = 200) -> ConnexionResponse:
     return ConnexionResponse(
         status_code=status,
-        body=model.model_dump_json(by_alias=True),
+        # exclude_unset: optional fields a view did not fill (e.g. invite_token) stay out.
+        body=model.model_dump_json(by_alias=True, exclude_unset=True),
         content_type="application/json",
     )
 
 
 def no_content() -> ConnexionResponse:
     return ConnexionResponse(status_code=204, body=b"")
+
+
+def path_uuid(value: str) -> uuid.UUID:
+    """A path parameter the spec declares `format: uuid` (already validated) as a UUID."""
+    return uuid.UUID(value)
 
 
 def principal_of(token_info: dict[str, Any]) -> Principal:

@@ -110,6 +110,24 @@ class JSONBodyValidator2020(JSONRequestBodyValidator):
         return None
 
 
+class ParameterValidator2020(ParameterValidator):
+    """Path, query and header parameters: Draft 2020-12 with formats (Draft 4 knows no
+    `uuid` format), compiled once per parameter instead of deep-copied per request."""
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
+        if value is None:
+            if param.get("required"):
+                return f"Missing {parameter_type} parameter '{param['name']}'"
+            return None
+        error = next(iter(compiled_validator(param.get("schema", param)).iter_errors(value)), None)
+        if error is None:
+            return None
+        return f"{parameter_type} parameter '{param.get('name', param_name)}': {_describe(error)}"
+
+
 class JSONResponseValidator2020(JSONResponseBodyValidator):
     """Response bodies: Draft 2020-12, so the server cannot drift from its own spec."""
 
@@ -125,7 +143,7 @@ class JSONResponseValidator2020(JSONResponseBodyValidator):
 
 
 VALIDATOR_MAP = {
-    "parameter": ParameterValidator,
+    "parameter": ParameterValidator2020,
     "body": MediaTypeDict(
         {
             "*/*json": JSONBodyValidator2020,

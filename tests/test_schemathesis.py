@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.live import LiveServer
 
@@ -38,11 +39,21 @@ def fresh_token(server: LiveServer) -> Callable[[], str]:
 
 schema = schemathesis.pytest.from_fixture("api_schema")
 
+# Schema-valid bodies that the server still refuses, each with the reason no JSON Schema
+# keyword can express the rule. Every other check still runs on these operations.
+SEMANTIC_400 = {
+    (
+        "POST",
+        "/api/v1/org/api-keys",
+    ): "expires_at must be in the future: no keyword compares to now",
+}
+
 
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_spec(case: schemathesis.Case, fresh_token: Callable[[], str]):
     headers = dict(case.headers or {})
-    if case.operation.security if hasattr(case.operation, "security") else True:
-        headers.setdefault("Authorization", f"Bearer {fresh_token()}")
-    case.call_and_validate(headers=headers)
+    headers.setdefault("Authorization", f"Bearer {fresh_token()}")
+    key = (case.operation.method.upper(), case.operation.path)
+    excluded = [positive_data_acceptance] if key in SEMANTIC_400 else []
+    case.call_and_validate(headers=headers, excluded_checks=excluded)

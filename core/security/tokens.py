@@ -21,6 +21,8 @@ ACCESS_AUDIENCE = "platos:api"
 REFRESH_AUDIENCE = "platos:refresh"
 ACCESS_CLAIMS = ["sub", "user_id", "org_id", "sid", "typ", "aud", "iss", "iat", "exp", "jti"]
 REFRESH_CLAIMS = ["sub", "sid", "typ", "aud", "iss", "iat", "exp", "jti"]
+SDK_AUDIENCE = "platos:sdk"
+SDK_CLAIMS = ["sub", "org_id", "sdk_connection_id", "typ", "aud", "iss", "iat", "jti"]
 
 
 class TokenInvalid(Exception):
@@ -38,6 +40,13 @@ class AccessClaims:
 class RefreshClaims:
     user_id: uuid.UUID
     session_id: uuid.UUID
+    jti: str
+
+
+@dataclass(frozen=True, slots=True)
+class SdkClaims:
+    org_id: uuid.UUID
+    sdk_connection_id: uuid.UUID
     jti: str
 
 
@@ -114,6 +123,32 @@ class TokenSigner:
         try:
             return RefreshClaims(
                 uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]), str(claims["jti"])
+            )
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise TokenInvalid("malformed claims") from exc
+
+    def issue_sdk_secret(self, *, org_id: uuid.UUID, connection_id: uuid.UUID, jti: str) -> str:
+        """The PLATOS_SECRET: long-lived (no exp), killed by rotating its jti or revoking."""
+        return self._encode(
+            {
+                "sub": str(connection_id),
+                "org_id": str(org_id),
+                "sdk_connection_id": str(connection_id),
+                "typ": "sdk",
+                "aud": SDK_AUDIENCE,
+                "iss": self._issuer,
+                "iat": utcnow(),
+                "jti": jti,
+            }
+        )
+
+    def verify_sdk_secret(self, token: str) -> SdkClaims:
+        claims = self._decode(token, SDK_AUDIENCE, SDK_CLAIMS, "sdk")
+        try:
+            return SdkClaims(
+                uuid.UUID(claims["org_id"]),
+                uuid.UUID(claims["sdk_connection_id"]),
+                str(claims["jti"]),
             )
         except (ValueError, TypeError, AttributeError) as exc:
             raise TokenInvalid("malformed claims") from exc

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import utcnow
-from core.errors import EmailTaken, Forbidden, InvalidCredentials, Unauthenticated
+from core.errors import (
+    EmailTaken,
+    Forbidden,
+    InvalidCredentials,
+    InvalidInvitation,
+    Unauthenticated,
+)
 from core.platform import Platform
-from core.principal import Principal
+from core.principal import ROLES, Principal, Role
+from core.security.opaque import digest
 from core.security.tokens import TokenInvalid
+from core.services import audit
 from core.services.names import clean_name
 from core.services.views import org_view, session_view, user_view
 from core.tables import AuthSession, Membership, Organization, User
@@ -26,34 +35,40 @@ from generated import models as api
 
 REVOKED_LOGOUT = "logout"
 REVOKED_REFRESH_REUSE = "refresh_reuse"
-REVOKED_MEMBERSHIP = "membership_changed"
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def authenticate_access_token(p: Platform, token: str) -> Principal:
-    """The hot path of every user request: verify the JWT, then one indexed lookup
-    that proves the session is alive and the membership still exists."""
+async def authenticate_access_token(
+    p: Platform, token: str, *, client_ip: str | None = None
+) -> Principal | None:
+    """The hot path of every user request: verify the JWT, then one indexed read that
+    proves the session is alive and the membership still active. None if not."""
     try:
         claims = p.tokens.verify_access(token)
-    except TokenInvalid as exc:
-        raise Unauthenticated("The token is invalid, expired or revoked.") from exc
-    role = await p.session_check.live_role(
+    except TokenInvalid:
+        return None
+    role = await p.credentials.session_role(
         session_id=claims.session_id, user_id=claims.user_id, org_id=claims.org_id, now=utcnow()
     )
-    if role is None:
-        raise Unauthenticated("The token is invalid, expired or revoked.")
+    if role not in ROLES:
+        return None
     return Principal(
-        org_id=claims.org_id, user_id=claims.user_id, session_id=claims.session_id, role=role
+        org_id=claims.org_id,
+        kind="user",
+        actor_id=claims.user_id,
+        role=cast(Role, role),
+        session_id=claims.session_id,
+        client_ip=client_ip,
     )
 
 
 async def _open_session(
     p: Platform, db: AsyncSession, *, user: User, org: Organization
-) -> tuple[AuthSession, str, str]:
-    """Create a session row and its first token pair."""
+) -> api.AuthResult:
+    """Create a session row and return it with its first token pair."""
     now = utcnow()
     session = AuthSession(
         user_id=user.id,
@@ -64,10 +79,10 @@ async def _open_session(
     )
     db.add(session)
     await db.flush()
-    return session, *_token_pair(p, session)
+    return _result(p, user, org, session)
 
 
-def _token_pair(p: Platform, session: AuthSession) -> tuple[str, str]:
+def _result(p: Platform, user: User, org: Organization, session: AuthSession) -> api.AuthResult:
     access = p.tokens.issue_access(
         user_id=session.user_id, org_id=session.org_id, session_id=session.id
     )
@@ -77,12 +92,6 @@ def _token_pair(p: Platform, session: AuthSession) -> tuple[str, str]:
         jti=session.refresh_jti,
         expires_at=session.expires_at,
     )
-    return access, refresh
-
-
-def _result(
-    p: Platform, user: User, org: Organization, access: str, refresh: str
-) -> api.AuthResult:
     return api.AuthResult(
         user=user_view(user),
         organization=org_view(org),
@@ -93,32 +102,66 @@ def _result(
     )
 
 
+async def _claim_invitation(db: AsyncSession, *, token: str, email: str) -> Membership:
+    """The pending invitation this token opens, for this email; anything else is refused."""
+    stmt = select(Membership).where(
+        Membership.invite_token_hash == digest(token), Membership.status == "pending"
+    )
+    member = (await db.exec(stmt)).scalar_one_or_none()
+    if (
+        member is None
+        or member.invite_expires_at is None
+        or member.invite_expires_at <= utcnow()
+        or member.invite_email != email
+    ):
+        raise InvalidInvitation("The invitation is unknown, used, expired, or for another email.")
+    return member
+
+
 async def register(
     p: Platform, db: AsyncSession, *, body: api.RegisterRequest, client_ip: str
 ) -> api.AuthResult:
-    """Create a user and a new org they own, and log them in."""
+    """Create a user, and either a new org they own or the membership they were invited to."""
     email = body.email.root  # the spec's pattern admits no white space
     await p.auth_limiter.hit("register", client_ip=client_ip, email=email)
     normalized = normalize_email(email)
     taken = await db.exec(select(User.id).where(User.email_normalized == normalized))
     if taken.first() is not None:
         raise EmailTaken("An account with this email already exists.")
+    invitation = None
+    if body.invite_token is not None:
+        invitation = await _claim_invitation(db, token=body.invite_token.root, email=normalized)
+    password_hash = await p.passwords.hash(body.password.root)
     user = User(
         email=email,
         email_normalized=normalized,
         name=clean_name(body.name.root),
-        password_hash=await p.passwords.hash(body.password.root),
+        password_hash=password_hash,
     )
-    org = Organization(name=clean_name(body.organization_name.root), settings={})
     db.add(user)
-    db.add(org)
     try:
         await db.flush()
     except IntegrityError as exc:  # a concurrent register of the same email won the race
         raise EmailTaken("An account with this email already exists.") from exc
-    db.add(Membership(org_id=org.id, user_id=user.id, role="owner"))
-    _, access, refresh = await _open_session(p, db, user=user, org=org)
-    return _result(p, user, org, access, refresh)
+    if invitation is not None:
+        org = await db.get(Organization, invitation.org_id)
+        assert org is not None
+        invitation.user_id = user.id
+        invitation.status = "active"
+        invitation.invite_token_hash = None  # one use only
+        db.add(invitation)
+        action, target = "auth.registered_by_invitation", ("member", invitation.id)
+    else:
+        assert body.organization_name is not None
+        org = Organization(name=clean_name(body.organization_name.root), settings={})
+        db.add(org)
+        await db.flush()
+        db.add(Membership(org_id=org.id, user_id=user.id, role="owner"))
+        action, target = "auth.registered", ("user", user.id)
+    await audit.record(
+        db, action=action, org_id=org.id, actor_id=user.id, client_ip=client_ip, target=target
+    )
+    return await _open_session(p, db, user=user, org=org)
 
 
 async def login(
@@ -131,20 +174,42 @@ async def login(
     ).scalar_one_or_none()
     ok = await p.passwords.verify(user.password_hash if user else None, body.password)
     if user is None or not ok:
+        org_id = None
+        if user is not None:  # file the failure under the org the login was aimed at
+            try:
+                org_id = (await _pick_org(db, user_id=user.id, wanted=body.organization_id)).id
+            except Forbidden:
+                org_id = None
+        await audit.record(
+            db,
+            action="auth.login_failed",
+            org_id=org_id,
+            client_ip=client_ip,
+            target=("user", user.id) if user else None,
+        )
+        await db.commit()  # the event must outlive the error raised below
         raise InvalidCredentials()
     org = await _pick_org(db, user_id=user.id, wanted=body.organization_id)
-    _, access, refresh = await _open_session(p, db, user=user, org=org)
-    return _result(p, user, org, access, refresh)
+    result = await _open_session(p, db, user=user, org=org)
+    await audit.record(
+        db,
+        action="auth.login_succeeded",
+        org_id=org.id,
+        actor_id=user.id,
+        client_ip=client_ip,
+        target=("user", user.id),
+    )
+    return result
 
 
 async def _pick_org(
     db: AsyncSession, *, user_id: uuid.UUID, wanted: uuid.UUID | None
 ) -> Organization:
-    """The org asked for if the user belongs to it, else the user's oldest membership."""
+    """The org asked for if the user is an active member, else the user's oldest membership."""
     stmt = (
         select(Organization)
         .join(Membership, Membership.org_id == Organization.id)
-        .where(Membership.user_id == user_id)
+        .where(Membership.user_id == user_id, Membership.status == "active")
     )
     if wanted is not None:
         org = (await db.exec(stmt.where(Organization.id == wanted))).scalar_one_or_none()
@@ -156,14 +221,13 @@ async def _pick_org(
     return org
 
 
-async def refresh(p: Platform, db: AsyncSession, *, token: str) -> api.AuthResult:
+async def refresh(p: Platform, db: AsyncSession, *, token: str, client_ip: str) -> api.AuthResult:
     """Rotate the refresh token; a spent token revokes its whole session."""
     try:
         claims = p.tokens.verify_refresh(token)
     except TokenInvalid as exc:
         raise Unauthenticated("The refresh token is invalid or expired.") from exc
     now = utcnow()
-    new_jti = uuid.uuid4().hex
     # Compare-and-swap on the current jti: of two concurrent refreshes, one wins.
     rotated = await db.exec(
         update(AuthSession)
@@ -174,29 +238,35 @@ async def refresh(p: Platform, db: AsyncSession, *, token: str) -> api.AuthResul
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > now,
         )
-        .values(refresh_jti=new_jti, refreshed_at=now)
+        .values(refresh_jti=uuid.uuid4().hex, refreshed_at=now)
     )
     if rotated.rowcount != 1:
-        await revoke_session(db, session_id=claims.session_id, reason=REVOKED_REFRESH_REUSE)
+        session = await db.get(AuthSession, claims.session_id)
+        if await revoke_session(db, session_id=claims.session_id, reason=REVOKED_REFRESH_REUSE):
+            await audit.record(
+                db,
+                action="auth.refresh_reuse_detected",
+                org_id=session.org_id if session else None,
+                actor_id=claims.user_id,
+                client_ip=client_ip,
+                target=("session", claims.session_id),
+            )
         await db.commit()  # the revocation must outlive the error raised below
         raise Unauthenticated("The refresh token is invalid, spent or revoked.")
     session = await db.get(AuthSession, claims.session_id, populate_existing=True)
+    assert session is not None
     user = await db.get(User, claims.user_id)
-    org = await db.get(Organization, session.org_id) if session else None
-    member = (
-        await _membership(db, user_id=claims.user_id, org_id=session.org_id) if session else None
+    org = await db.get(Organization, session.org_id)
+    active = await db.exec(
+        select(Membership.id).where(
+            Membership.user_id == claims.user_id,
+            Membership.org_id == session.org_id,
+            Membership.status == "active",
+        )
     )
-    if session is None or user is None or org is None or member is None:
+    if user is None or org is None or active.first() is None:
         raise Unauthenticated("The session is no longer valid.")
-    access, refresh_token = _token_pair(p, session)
-    return _result(p, user, org, access, refresh_token)
-
-
-async def _membership(
-    db: AsyncSession, *, user_id: uuid.UUID, org_id: uuid.UUID
-) -> Membership | None:
-    stmt = select(Membership).where(Membership.user_id == user_id, Membership.org_id == org_id)
-    return (await db.exec(stmt)).scalar_one_or_none()
+    return _result(p, user, org, session)
 
 
 async def revoke_session(db: AsyncSession, *, session_id: uuid.UUID, reason: str) -> bool:
@@ -211,7 +281,15 @@ async def revoke_session(db: AsyncSession, *, session_id: uuid.UUID, reason: str
 
 async def logout(db: AsyncSession, *, principal: Principal) -> None:
     """Revoke the caller's current session."""
+    assert principal.session_id is not None
     await revoke_session(db, session_id=principal.session_id, reason=REVOKED_LOGOUT)
+    await audit.record(
+        db,
+        action="auth.logout",
+        org_id=principal.org_id,
+        principal=principal,
+        target=("session", principal.session_id),
+    )
 
 
 async def me(db: AsyncSession, *, principal: Principal) -> api.Me:
@@ -219,7 +297,7 @@ async def me(db: AsyncSession, *, principal: Principal) -> api.Me:
     user = await db.get(User, principal.user_id)
     org = await db.get(Organization, principal.org_id)
     session = await db.get(AuthSession, principal.session_id)
-    if user is None or org is None or session is None:
+    if user is None or org is None or session is None or principal.role is None:
         raise Unauthenticated("The session is no longer valid.")
     return api.Me(
         user=user_view(user),

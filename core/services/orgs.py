@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import utcnow
-from core.errors import Forbidden, NotFound
+from core.errors import NotFound
+from core.permissions import require_admin
 from core.principal import Principal
 from core.services.names import clean_name
 from core.services.views import org_view
@@ -30,8 +31,7 @@ async def update(
     db: AsyncSession, *, principal: Principal, patch: api.OrganizationUpdate
 ) -> api.Organization:
     """Rename the org or replace its settings; owners and admins only."""
-    if not principal.is_admin:
-        raise Forbidden("Only owners and admins may update the organization.")
+    require_admin(principal, "update the organization")
     org = await load(db, principal=principal)
     if patch.name is not None:
         org.name = clean_name(patch.name.root)

@@ -1,0 +1,154 @@
+"""SDK connections: the identities behind PLATOS_SECRETs. Owners and admins manage them."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.clock import utcnow
+from core.errors import NotFound
+from core.permissions import require_admin
+from core.platform import Platform
+from core.principal import Principal
+from core.security.tokens import SdkClaims, TokenInvalid
+from core.services import audit
+from core.services.paging import fetch_page
+from core.tables import SdkConnection
+from generated import models as api
+
+
+def connection_view(conn: SdkConnection) -> api.SdkConnection:
+    # Live status comes from the socket server (issue 4); until then every connection is offline.
+    return api.SdkConnection(
+        id=conn.id,
+        name=conn.name,
+        created_at=conn.created_at,
+        rotated_at=conn.rotated_at,
+        status="offline",
+        live_sockets=0,
+        last_seen_at=conn.last_seen_at,
+        tool_count=0,
+    )
+
+
+def _secret_view(p: Platform, conn: SdkConnection) -> api.SdkConnectionSecret:
+    secret = p.tokens.issue_sdk_secret(
+        org_id=conn.org_id, connection_id=conn.id, jti=conn.secret_jti
+    )
+    return api.SdkConnectionSecret(
+        id=conn.id,
+        name=conn.name,
+        secret=secret,
+        created_at=conn.created_at,
+        rotated_at=conn.rotated_at,
+    )
+
+
+async def _load(
+    db: AsyncSession, *, principal: Principal, connection_id: uuid.UUID
+) -> SdkConnection:
+    stmt = select(SdkConnection).where(
+        SdkConnection.id == connection_id,
+        SdkConnection.org_id == principal.org_id,
+        SdkConnection.revoked_at.is_(None),
+    )
+    conn = (await db.exec(stmt)).scalar_one_or_none()
+    if conn is None:
+        raise NotFound("No such SDK connection in this organization.")
+    return conn
+
+
+async def create(
+    p: Platform, db: AsyncSession, *, principal: Principal, body: api.SdkConnectionCreate
+) -> api.SdkConnectionSecret:
+    """Create a connection and mint its secret (shown this once)."""
+    require_admin(principal, "create SDK connections")
+    conn = SdkConnection(
+        org_id=principal.org_id,
+        name=body.name.root.strip(" "),
+        secret_jti=uuid.uuid4().hex,
+        created_by=principal.actor_id,
+    )
+    db.add(conn)
+    await db.flush()
+    await audit.record(
+        db,
+        action="sdk_connection.created",
+        org_id=principal.org_id,
+        principal=principal,
+        target=("sdk_connection", conn.id),
+        details={"name": conn.name},
+    )
+    return _secret_view(p, conn)
+
+
+async def page(
+    db: AsyncSession, *, principal: Principal, limit: int, offset: int
+) -> api.SdkConnectionPage:
+    require_admin(principal, "list SDK connections")
+    total, rows = await fetch_page(
+        db,
+        select(SdkConnection),
+        where=(SdkConnection.org_id == principal.org_id) & SdkConnection.revoked_at.is_(None),
+        order_by=(SdkConnection.created_at.desc(), SdkConnection.id),
+        limit=limit,
+        offset=offset,
+    )
+    items = [connection_view(c) for (c,) in rows]
+    return api.SdkConnectionPage(items=items, total=total, limit=limit, offset=offset)
+
+
+async def get(
+    db: AsyncSession, *, principal: Principal, connection_id: uuid.UUID
+) -> api.SdkConnection:
+    require_admin(principal, "read SDK connections")
+    return connection_view(await _load(db, principal=principal, connection_id=connection_id))
+
+
+async def rotate(
+    p: Platform, db: AsyncSession, *, principal: Principal, connection_id: uuid.UUID
+) -> api.SdkConnectionSecret:
+    """A new secret; the old one stops working at once."""
+    require_admin(principal, "rotate SDK connections")
+    conn = await _load(db, principal=principal, connection_id=connection_id)
+    conn.secret_jti = uuid.uuid4().hex
+    conn.rotated_at = utcnow()
+    db.add(conn)
+    await db.flush()
+    await audit.record(
+        db,
+        action="sdk_connection.rotated",
+        org_id=principal.org_id,
+        principal=principal,
+        target=("sdk_connection", conn.id),
+    )
+    return _secret_view(p, conn)
+
+
+async def revoke(db: AsyncSession, *, principal: Principal, connection_id: uuid.UUID) -> None:
+    """Revoke the connection: its secret stops working."""
+    require_admin(principal, "revoke SDK connections")
+    conn = await _load(db, principal=principal, connection_id=connection_id)
+    conn.revoked_at = utcnow()
+    db.add(conn)
+    await audit.record(
+        db,
+        action="sdk_connection.revoked",
+        org_id=principal.org_id,
+        principal=principal,
+        target=("sdk_connection", conn.id),
+    )
+
+
+async def authenticate_secret(p: Platform, secret: str) -> SdkClaims | None:
+    """The claims of a live PLATOS_SECRET, or None (forged, rotated away, revoked)."""
+    try:
+        claims = p.tokens.verify_sdk_secret(secret)
+    except TokenInvalid:
+        return None
+    live = await p.credentials.sdk_connection_live(
+        connection_id=claims.sdk_connection_id, org_id=claims.org_id, jti=claims.jti
+    )
+    return claims if live else None
