@@ -20,6 +20,7 @@ class DomainError(Exception):
         super().__init__(detail or self.title)
         self.detail = detail
         self.headers = headers or {}
+        self.extra: dict[str, str] = {}  # extension members of the problem (RFC 9457 3.2)
 
     @classmethod
     def type_uri_for(cls) -> str:
@@ -94,3 +95,15 @@ class RateLimited(DomainError):
 
 class InternalError(DomainError):
     status, slug, title = 500, "internal-error", "Internal server error"
+
+
+class ToolUnavailable(DomainError):
+    status, slug, title = 503, "tool-unavailable", "Tool unavailable"
+
+
+class ToolTimeout(DomainError):
+    status, slug, title = 504, "tool-timeout", "Tool call timed out"
+
+    def __init__(self, detail: str, *, call_id: str) -> None:
+        super().__init__(detail)
+        self.extra = {"call_id": call_id}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.channel import Channel
+from core.channel.memory import MemoryChannel
+from core.channel.redis import RedisChannel
 from core.credential_check import CredentialCheck
 from core.db import Database
 from core.security.passwords import Passwords
@@ -22,6 +25,7 @@ class Platform:
     tokens: TokenSigner
     auth_limiter: AuthRateLimiter
     credentials: CredentialCheck
+    channel: Channel
 
     @classmethod
     def create(cls, settings: Settings) -> Platform:
@@ -32,11 +36,23 @@ class Platform:
             tokens=TokenSigner(settings),
             auth_limiter=AuthRateLimiter(settings),
             credentials=CredentialCheck(settings),
+            channel=_channel(settings),
         )
 
+    async def start(self) -> None:
+        await self.channel.start()
+
     async def close(self) -> None:
+        await self.channel.close()
         await self.credentials.dispose()
         await self.db.dispose()
+
+
+def _channel(settings: Settings) -> Channel:
+    """In memory for the embedded single process; through Redis when REDIS_URL is set."""
+    if settings.redis_url:
+        return RedisChannel(settings)
+    return MemoryChannel()
 
 
 def install(platform: Platform) -> None:

@@ -31,6 +31,7 @@ class Settings:
     auth_rate_limit_email: str
     redis_url: str | None
     log_level: str
+    ws_idle_timeout: int
     version: str = VERSION
 
     @property
@@ -102,6 +103,7 @@ def load_settings() -> Settings:
         auth_rate_limit_email=os.environ.get("PLATOS_AUTH_RATE_LIMIT_EMAIL") or "10/minute",
         redis_url=os.environ.get("REDIS_URL") or None,
         log_level=(os.environ.get("PLATOS_LOG_LEVEL") or "INFO").upper(),
+        ws_idle_timeout=_int("PLATOS_WS_IDLE_TIMEOUT", 90),
     )
 
 

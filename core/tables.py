@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.clock import UTCDateTime, utcnow
@@ -139,3 +139,47 @@ class AuditEvent(SQLModel, table=True):
     client_ip: str | None = Field(default=None, sa_type=String(64))
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts()
+
+
+class ToolDeclaration(SQLModel, table=True):
+    """The newest declaration of one tool by one SDK connection (last registration wins)."""
+
+    __tablename__ = "tools"
+    __table_args__ = (
+        UniqueConstraint("sdk_connection_id", "name", name="uq_tools_connection_name"),
+        Index("ix_tools_org_name", "org_id", "name"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
+    sdk_connection_id: uuid.UUID = Field(foreign_key="sdk_connections.id", ondelete="CASCADE")
+    name: str = Field(sa_type=String(64))
+    description: str = Field(default="", sa_type=Text)
+    input_schema: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    output_schema: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    auth: str = Field(default="none", sa_type=String(8))
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    annotations: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    registered_at: datetime = _ts()
+
+
+class ToolCallRecord(SQLModel, table=True):
+    """One invocation: who asked, which connection ran it, how it ended. Neither the
+    arguments nor the result are kept (they may hold customers' data)."""
+
+    __tablename__ = "tool_calls"
+    __table_args__ = (Index("ix_tool_calls_org_created", "org_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    org_id: uuid.UUID = Field(foreign_key="organizations.id", ondelete="CASCADE")
+    sdk_connection_id: uuid.UUID = Field(foreign_key="sdk_connections.id", ondelete="CASCADE")
+    tool_name: str = Field(sa_type=String(64))
+    status: str = Field(default="running", sa_type=String(16))
+    latency_ms: int | None = Field(default=None)
+    error: str | None = Field(default=None, sa_type=Text)
+    invoked_by_type: str = Field(sa_type=String(16))
+    invoked_by_id: uuid.UUID
+    created_at: datetime = _ts()
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

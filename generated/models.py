@@ -338,6 +338,238 @@ class AuditEventPage(PageMeta):
     offset: int = Field(..., ge=0)
 
 
+class ToolName(RootModel[str]):
+    root: str = Field(
+        ...,
+        description='A tool name as the SDK registers it.',
+        pattern='^[A-Za-z_][A-Za-z0-9_.-]{0,63}$',
+    )
+
+
+class ToolHealth(BaseModel):
+    """
+    A tool's health as its SDK last reported it in a heartbeat.
+    """
+
+    model_config = ConfigDict(
+        extra='allow',
+    )
+    status: Literal['healthy', 'degraded', 'down']
+    avg_latency_ms: int | None = None
+    error_count_1h: int | None = None
+    last_error: str | None = Field(None, max_length=2048)
+
+
+class Tool(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    output_schema: dict[str, Any] | None
+    auth: Literal['none', 'user', 'admin']
+    roles: list[str]
+    annotations: dict[str, Any]
+    sdk_connection_id: UUID
+    online: bool = Field(
+        ..., description='A live socket of this connection hosts the tool now.'
+    )
+    health: ToolHealth | None
+
+
+class ToolPage(PageMeta):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    items: list[Tool]
+    total: int = Field(..., ge=0)
+    limit: int = Field(..., ge=1)
+    offset: int = Field(..., ge=0)
+
+
+class InvokeRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    params: dict[str, Any] = Field(
+        ..., description="The tool's arguments, checked against its input_schema."
+    )
+    timeout_ms: int | None = Field(30000, ge=1, le=300000)
+    sdk_connection_id: UUID | None = Field(
+        None, description='Only dispatch to sockets of this connection.'
+    )
+
+
+class InvokeResult(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    call_id: UUID
+    status: Literal['succeeded', 'failed']
+    result: Any | None = Field(None, description="The tool's return value (succeeded).")
+    error: str | None = Field(None, description='Why the call failed (failed).')
+    latency_ms: int | None = Field(
+        None, description='Round trip measured by the platform.', ge=0
+    )
+
+
+class CallStatus(RootModel[Literal['running', 'succeeded', 'failed', 'timed_out']]):
+    root: Literal['running', 'succeeded', 'failed', 'timed_out']
+
+
+class InvokedBy(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    type: Literal['user', 'api_key']
+    id: UUID
+
+
+class ToolCall(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    id: UUID
+    tool_name: str
+    sdk_connection_id: UUID
+    status: CallStatus
+    latency_ms: int | None
+    error: str | None
+    invoked_by: InvokedBy
+    created_at: AwareDatetime
+    completed_at: AwareDatetime | None
+
+
+class ToolCallPage(PageMeta):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    items: list[ToolCall]
+    total: int = Field(..., ge=0)
+    limit: int = Field(..., ge=1)
+    offset: int = Field(..., ge=0)
+
+
+class Role1(RootModel[str]):
+    root: str = Field(..., max_length=64)
+
+
+class SdkToolDeclaration(BaseModel):
+    model_config = ConfigDict(
+        extra='allow',
+    )
+    name: ToolName
+    description: str | None = Field('', max_length=4096)
+    input_schema: dict[str, Any] = Field(
+        ...,
+        description='A JSON Schema (checked against its meta-schema); at most 64 KiB.',
+    )
+    output_schema: dict[str, Any] | None = None
+    auth: Literal['none', 'user', 'admin'] | None = 'none'
+    roles: list[Role1] | None = Field([], max_length=32, validate_default=True)
+    annotations: dict[str, Any] | None = {}
+
+
+class SdkToolRegisterFrame(BaseModel):
+    """
+    The socket's complete tool declaration; replaces the previous one.
+    """
+
+    model_config = ConfigDict(
+        extra='allow',
+    )
+    type: Literal['tool_register']
+    tools: list[SdkToolDeclaration] = Field(..., max_length=256)
+
+
+class SdkToolResultFrame(BaseModel):
+    model_config = ConfigDict(
+        extra='allow',
+    )
+    type: Literal['tool_result']
+    call_id: str = Field(..., max_length=64)
+    result: Any | None = Field(
+        None, description='Any JSON value; the whole frame is limited to 1 MiB.'
+    )
+    latency_ms: int | None = None
+
+
+class SdkToolErrorFrame(BaseModel):
+    model_config = ConfigDict(
+        extra='allow',
+    )
+    type: Literal['tool_error']
+    call_id: str = Field(..., max_length=64)
+    error: str
+    traceback: str | None = None
+
+
+class SdkHeartbeatFrame(BaseModel):
+    model_config = ConfigDict(
+        extra='allow',
+    )
+    type: Literal['heartbeat']
+    tools_health: dict[str, ToolHealth] | None = Field(
+        {}, max_length=256, validate_default=True
+    )
+
+
+class PlatosEnvelope(BaseModel):
+    """
+    The `__platos` member of a tool call's params. `signature` is the hex HMAC-SHA256,
+    keyed by the connection's PLATOS_SECRET, of `{timestamp}.{nonce}.{body}`, where body
+    is the canonical JSON of `{"method": "tools/call", "params": {"name": tool_name,
+    "arguments": arguments}}` (keys sorted, separators "," and ":", UTF-8).
+
+    """
+
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    organizationId: str
+    entityId: str = Field(..., description='The SDK connection id.')
+    userId: str = Field(..., description="The invoking user's id")
+    callId: str
+    projectId: str
+    environmentId: str
+    agentId: str
+    threadId: str
+    timestamp: str = Field(..., description='ISO-8601 UTC.')
+    nonce: str = Field(..., pattern='^[0-9a-f]{32}$')
+    signature: str = Field(..., pattern='^[0-9a-f]{64}$')
+
+
+class WelcomeFrame(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    type: Literal['welcome']
+    sdk_connection_id: str
+    organization_id: str
+    org_id: str = Field(..., description='Legacy name of organization_id.')
+    entity_id: str = Field(..., description='The SDK connection id.')
+
+
+class ToolCallFrame(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    type: Literal['tool_call']
+    call_id: str
+    tool_name: str
+    params: dict[str, Any] = Field(
+        ..., description='The arguments plus `__platos` (PlatosEnvelope).'
+    )
+
+
+class HeartbeatAckFrame(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    type: Literal['heartbeat_ack']
+
+
 class RegisterRequest(BaseModel):
     """
     Either `organization_name` (a new organization, owned by the new user) or

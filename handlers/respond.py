@@ -30,7 +30,7 @@ def no_content() -> ConnexionResponse:
 
 
 def path_uuid(value: str) -> uuid.UUID:
-    """A path parameter the spec declares `format: uuid` (already validated) as a UUID."""
+    """A parameter the spec declares `format: uuid` (already validated) as a UUID."""
     return uuid.UUID(value)
 
 

@@ -15,9 +15,10 @@ from handlers.respond import json_response, no_content, path_uuid, principal_of
 async def list_sdk_connections(
     token_info: dict[str, Any], limit: int = 50, offset: int = 0
 ) -> ConnexionResponse:
-    async with platform.current().db.session() as db:
+    p = platform.current()
+    async with p.db.session() as db:
         result = await sdk_connections.page(
-            db, principal=principal_of(token_info), limit=limit, offset=offset
+            p, db, principal=principal_of(token_info), limit=limit, offset=offset
         )
     return json_response(result)
 
@@ -35,9 +36,10 @@ async def create_sdk_connection(
 
 
 async def get_sdk_connection(connection_id: str, token_info: dict[str, Any]) -> ConnexionResponse:
-    async with platform.current().db.session() as db:
+    p = platform.current()
+    async with p.db.session() as db:
         result = await sdk_connections.get(
-            db, principal=principal_of(token_info), connection_id=path_uuid(connection_id)
+            p, db, principal=principal_of(token_info), connection_id=path_uuid(connection_id)
         )
     return json_response(result)
 
@@ -56,8 +58,9 @@ async def rotate_sdk_connection(
 async def revoke_sdk_connection(
     connection_id: str, token_info: dict[str, Any]
 ) -> ConnexionResponse:
-    async with platform.current().db.session() as db:
+    p = platform.current()
+    async with p.db.session() as db:
         await sdk_connections.revoke(
-            db, principal=principal_of(token_info), connection_id=path_uuid(connection_id)
+            p, db, principal=principal_of(token_info), connection_id=path_uuid(connection_id)
         )
     return no_content()

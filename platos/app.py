@@ -16,11 +16,13 @@ from starlette.types import ASGIApp
 
 from core import platform
 from core.migrate import upgrade_to_head
+from core.process import process_id
 from core.settings import Settings, get_settings
 from platos import docs_ui
 from platos.body_limit import BodySizeLimit
 from platos.connexion31 import VALIDATOR_MAP, enable_openapi_31
 from platos.problems import install_problem_handlers
+from ws.server import SocketServer
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "spec" / "openapi.yaml"
 logger = logging.getLogger("platos")
@@ -33,8 +35,11 @@ def load_spec() -> dict[str, Any]:
     return spec
 
 
-def create_app(settings: Settings | None = None, *, migrate: bool = True) -> ASGIApp:
-    """The ASGI app. On start it migrates the database and opens the platform."""
+def create_app(
+    settings: Settings | None = None, *, migrate: bool = True, with_socket_server: bool = False
+) -> ASGIApp:
+    """The ASGI app. On start it migrates the database and opens the platform; with
+    `with_socket_server`, the SDK socket server runs in this process too (`platos serve`)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -43,9 +48,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> ASG
             await asyncio.to_thread(upgrade_to_head, settings)
         plat = platform.Platform.create(settings)
         platform.install(plat)
+        await plat.start()
+        sockets = SocketServer(plat, process_id()) if with_socket_server else None
         try:
+            if sockets is not None:
+                await sockets.start(settings.host, settings.ws_port)
             yield
         finally:
+            if sockets is not None:
+                await sockets.stop()
             await plat.close()
 
     enable_openapi_31()

@@ -30,9 +30,11 @@ from connexion.validators import (
     ParameterValidator,
     TextResponseBodyValidator,
 )
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+from core.jsonschema_messages import describe
 
 logger = logging.getLogger(__name__)
 
@@ -55,20 +57,6 @@ def compiled_validator(schema: dict[str, Any]) -> Draft202012Validator:
 
 class MalformedBodyProblem(BadRequestProblem):
     """The body is not JSON at all (as opposed to JSON that fails the schema)."""
-
-
-def _describe(error: ValidationError) -> str:
-    """A message naming the path and the broken rule, never the offending value.
-
-    jsonschema's own messages quote the instance, which may be a password or a token.
-    """
-    where = "/" + "/".join(str(part) for part in error.absolute_path)
-    if error.validator in ("required", "additionalProperties", "unevaluatedProperties"):
-        return f"{error.message} (at {where})"
-    if error.validator in ("oneOf", "anyOf", "allOf", "not", "if"):
-        return f"Invalid value at {where}: it does not match the allowed shapes."
-    rule = json.dumps(error.validator_value) if error.validator != "$ref" else ""
-    return f"Invalid value at {where}: fails '{error.validator}' {rule}".rstrip() + "."
 
 
 def _validate_spec_31(cls: type, spec: dict[str, Any]) -> None:
@@ -106,7 +94,7 @@ class JSONBodyValidator2020(JSONRequestBodyValidator):
             raise BadRequestProblem(detail="A JSON request body is required.")
         error = next(iter(self._validator.iter_errors(body)), None)
         if error is not None:
-            raise BadRequestProblem(detail=_describe(error))
+            raise BadRequestProblem(detail=describe(error))
         return None
 
 
@@ -125,7 +113,7 @@ class ParameterValidator2020(ParameterValidator):
         error = next(iter(compiled_validator(param.get("schema", param)).iter_errors(value)), None)
         if error is None:
             return None
-        return f"{parameter_type} parameter '{param.get('name', param_name)}': {_describe(error)}"
+        return f"{parameter_type} parameter '{param.get('name', param_name)}': {describe(error)}"
 
 
 class JSONResponseValidator2020(JSONResponseBodyValidator):
@@ -138,7 +126,7 @@ class JSONResponseValidator2020(JSONResponseBodyValidator):
     def _validate(self, body: Any) -> None:
         error = next(iter(self.validator.iter_errors(body)), None)
         if error is not None:
-            logger.error("response does not conform to the spec: %s", _describe(error))
+            logger.error("response does not conform to the spec: %s", describe(error))
             raise NonConformingResponseBody(detail="The response does not conform to the spec.")
 
 

@@ -40,7 +40,11 @@ _BY_STATUS: dict[int, type[errors.DomainError]] = {
 }
 
 
-def problem_body(kind: type[errors.DomainError] | errors.DomainError, detail: str | None) -> bytes:
+def problem_body(
+    kind: type[errors.DomainError] | errors.DomainError,
+    detail: str | None,
+    extra: dict[str, str] | None = None,
+) -> bytes:
     body: dict[str, object] = {
         "type": kind.type_uri_for(),
         "title": kind.title,
@@ -48,6 +52,7 @@ def problem_body(kind: type[errors.DomainError] | errors.DomainError, detail: st
     }
     if detail:
         body["detail"] = detail
+    body.update(extra or {})
     return json.dumps(body).encode()
 
 
@@ -55,10 +60,11 @@ def problem_response(
     kind: type[errors.DomainError] | errors.DomainError,
     detail: str | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, str] | None = None,
 ) -> ConnexionResponse:
     return ConnexionResponse(
         status_code=kind.status,
-        body=problem_body(kind, detail),
+        body=problem_body(kind, detail, extra),
         content_type=PROBLEM_JSON,
         headers=dict(headers or {}),
     )
@@ -66,7 +72,7 @@ def problem_response(
 
 def _domain_error(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     assert isinstance(exc, errors.DomainError)
-    return problem_response(exc, exc.detail, exc.headers)
+    return problem_response(exc, exc.detail, exc.headers, exc.extra)
 
 
 def _connexion_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

@@ -83,6 +83,11 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
+    @property
+    def ws_url(self) -> str:
+        """What an SDK is configured with as PLATOS_URL."""
+        return f"http://127.0.0.1:{self.ws_port}"
+
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PLATOS_", "DATABASE_URL"))}
         env.update(FAST_ENV)
@@ -112,7 +117,9 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                api = httpx.get(self.url + "/health", timeout=1).status_code
+                ws = httpx.get(self.ws_url + "/health", timeout=1).status_code
+                if api == ws == 200:
                     return
             except httpx.HTTPError:
                 pass

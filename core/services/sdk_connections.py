@@ -3,33 +3,42 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from core.channel import CLOSE_REVOKED
 from core.clock import utcnow
 from core.errors import NotFound
 from core.permissions import require_admin
 from core.platform import Platform
 from core.principal import Principal
 from core.security.tokens import SdkClaims, TokenInvalid
-from core.services import audit
+from core.services import audit, tools
 from core.services.paging import fetch_page
 from core.tables import SdkConnection
 from generated import models as api
 
+Status = dict[uuid.UUID, tuple[int, float | None, int]]
 
-def connection_view(conn: SdkConnection) -> api.SdkConnection:
-    # Live status comes from the socket server (issue 4); until then every connection is offline.
+
+def connection_view(conn: SdkConnection, status: Status) -> api.SdkConnection:
+    """The row plus its live status (sockets, newest sign of life, declared tools)."""
+    sockets, seen, tool_count = status.get(conn.id, (0, None, 0))
+    last_seen = conn.last_seen_at
+    if seen is not None:
+        live_seen = datetime.fromtimestamp(seen, UTC)
+        last_seen = max(last_seen, live_seen) if last_seen else live_seen
     return api.SdkConnection(
         id=conn.id,
         name=conn.name,
         created_at=conn.created_at,
         rotated_at=conn.rotated_at,
-        status="offline",
-        live_sockets=0,
-        last_seen_at=conn.last_seen_at,
-        tool_count=0,
+        status="online" if sockets else "offline",
+        live_sockets=sockets,
+        last_seen_at=last_seen,
+        tool_count=tool_count,
     )
 
 
@@ -85,7 +94,7 @@ async def create(
 
 
 async def page(
-    db: AsyncSession, *, principal: Principal, limit: int, offset: int
+    p: Platform, db: AsyncSession, *, principal: Principal, limit: int, offset: int
 ) -> api.SdkConnectionPage:
     require_admin(principal, "list SDK connections")
     total, rows = await fetch_page(
@@ -96,15 +105,17 @@ async def page(
         limit=limit,
         offset=offset,
     )
-    items = [connection_view(c) for (c,) in rows]
+    status = await tools.connection_status(p, db, org_id=principal.org_id)
+    items = [connection_view(c, status) for (c,) in rows]
     return api.SdkConnectionPage(items=items, total=total, limit=limit, offset=offset)
 
 
 async def get(
-    db: AsyncSession, *, principal: Principal, connection_id: uuid.UUID
+    p: Platform, db: AsyncSession, *, principal: Principal, connection_id: uuid.UUID
 ) -> api.SdkConnection:
     require_admin(principal, "read SDK connections")
-    return connection_view(await _load(db, principal=principal, connection_id=connection_id))
+    conn = await _load(db, principal=principal, connection_id=connection_id)
+    return connection_view(conn, await tools.connection_status(p, db, org_id=principal.org_id))
 
 
 async def rotate(
@@ -124,11 +135,15 @@ async def rotate(
         principal=principal,
         target=("sdk_connection", conn.id),
     )
+    await db.commit()  # the old secret is dead before its sockets are told
+    await p.channel.close_connection(conn.id, CLOSE_REVOKED, "secret rotated")
     return _secret_view(p, conn)
 
 
-async def revoke(db: AsyncSession, *, principal: Principal, connection_id: uuid.UUID) -> None:
-    """Revoke the connection: its secret stops working."""
+async def revoke(
+    p: Platform, db: AsyncSession, *, principal: Principal, connection_id: uuid.UUID
+) -> None:
+    """Revoke the connection: its secret stops working and its live sockets are closed."""
     require_admin(principal, "revoke SDK connections")
     conn = await _load(db, principal=principal, connection_id=connection_id)
     conn.revoked_at = utcnow()
@@ -140,6 +155,8 @@ async def revoke(db: AsyncSession, *, principal: Principal, connection_id: uuid.
         principal=principal,
         target=("sdk_connection", conn.id),
     )
+    await db.commit()  # the secret is dead before its sockets are told
+    await p.channel.close_connection(conn.id, CLOSE_REVOKED, "connection revoked")
 
 
 async def authenticate_secret(p: Platform, secret: str) -> SdkClaims | None:

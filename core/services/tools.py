@@ -1,0 +1,237 @@
+"""Tools: what connected SDKs declared, and invoking them.
+
+Declarations are stored per connection (the newest registration wins) so the
+org can see its tools while offline; which socket hosts what right now comes
+from the channel's presence.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import delete, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from core.channel import CallFailed, CallRequest, CallTimedOut, SocketInfo
+from core.clock import utcnow
+from core.errors import NotFound, ToolTimeout, ToolUnavailable, ValidationFailed
+from core.jsonschema_messages import describe
+from core.platform import Platform
+from core.principal import Principal
+from core.services import tool_calls
+from core.services.paging import fetch_page
+from core.tables import SdkConnection, ToolDeclaration
+from generated import models as api
+
+DEFAULT_TIMEOUT_MS = 30_000
+MAX_TIMEOUT_MS = 300_000
+
+# (declaration id, registered_at) -> compiled validator of its input_schema
+_validators: dict[tuple[uuid.UUID, str], Draft202012Validator] = {}
+
+
+async def replace_declarations(
+    p: Platform,
+    *,
+    org_id: uuid.UUID,
+    connection_id: uuid.UUID,
+    tools: list[api.SdkToolDeclaration],
+) -> None:
+    """Make `tools` the connection's whole declaration, in one transaction."""
+    async with p.db.session() as db:
+        await db.exec(
+            delete(ToolDeclaration).where(ToolDeclaration.sdk_connection_id == connection_id)
+        )
+        now = utcnow()
+        for tool in tools:
+            db.add(
+                ToolDeclaration(
+                    org_id=org_id,
+                    sdk_connection_id=connection_id,
+                    name=tool.name.root,
+                    description=tool.description or "",
+                    input_schema=tool.input_schema,
+                    output_schema=tool.output_schema,
+                    auth=tool.auth or "none",
+                    roles=[r.root for r in tool.roles or []],
+                    annotations=tool.annotations or {},
+                    registered_at=now,
+                )
+            )
+
+
+async def touch_connection(p: Platform, *, connection_id: uuid.UUID) -> None:
+    async with p.db.session() as db:
+        await db.exec(
+            update(SdkConnection)
+            .where(SdkConnection.id == connection_id)
+            .values(last_seen_at=utcnow())
+        )
+
+
+def _health(sockets: list[SocketInfo]) -> dict[tuple[uuid.UUID, str], Any]:
+    """(connection, tool) -> the newest health report among the live sockets."""
+    newest: dict[tuple[uuid.UUID, str], tuple[float, Any]] = {}
+    for s in sockets:
+        for name, report in s.health.items():
+            key = (s.connection_id, name)
+            if key not in newest or newest[key][0] < s.last_seen:
+                newest[key] = (s.last_seen, report)
+    return {k: v for k, (_, v) in newest.items()}
+
+
+async def page(
+    p: Platform, db: AsyncSession, *, principal: Principal, limit: int, offset: int
+) -> api.ToolPage:
+    """The org's declared tools with their live status. Any member or API key."""
+    total, rows = await fetch_page(
+        db,
+        select(ToolDeclaration),
+        where=ToolDeclaration.org_id == principal.org_id,
+        order_by=(ToolDeclaration.name, ToolDeclaration.sdk_connection_id),
+        limit=limit,
+        offset=offset,
+    )
+    live = await p.channel.live_sockets(principal.org_id)
+    online = {(s.connection_id, name) for s in live for name in s.tools}
+    health = _health(live)
+    items = [
+        api.Tool.model_validate(
+            {
+                "name": t.name,
+                "description": t.description,
+                "input_schema": t.input_schema,
+                "output_schema": t.output_schema,
+                "auth": t.auth,
+                "roles": t.roles,
+                "annotations": t.annotations,
+                "sdk_connection_id": t.sdk_connection_id,
+                "online": (t.sdk_connection_id, t.name) in online,
+                "health": health.get((t.sdk_connection_id, t.name)),
+            }
+        )
+        for (t,) in rows
+    ]
+    return api.ToolPage(items=items, total=total, limit=limit, offset=offset)
+
+
+async def connection_status(
+    p: Platform, db: AsyncSession, *, org_id: uuid.UUID
+) -> dict[uuid.UUID, tuple[int, float | None, int]]:
+    """connection -> (live sockets, newest last_seen of a live socket, declared tools)."""
+    live = await p.channel.live_sockets(org_id)
+    sockets: dict[uuid.UUID, int] = defaultdict(int)
+    seen: dict[uuid.UUID, float] = {}
+    for s in live:
+        sockets[s.connection_id] += 1
+        seen[s.connection_id] = max(seen.get(s.connection_id, 0.0), s.last_seen)
+    counts = await db.exec(
+        select(ToolDeclaration.sdk_connection_id, func.count())
+        .where(ToolDeclaration.org_id == org_id)
+        .group_by(ToolDeclaration.sdk_connection_id)
+    )
+    tools = {cid: int(n) for cid, n in counts.all()}
+    ids = set(sockets) | set(tools)
+    return {cid: (sockets.get(cid, 0), seen.get(cid), tools.get(cid, 0)) for cid in ids}
+
+
+def _validator(decl: ToolDeclaration) -> Draft202012Validator:
+    key = (decl.id, decl.registered_at.isoformat())
+    validator = _validators.get(key)
+    if validator is None:
+        validator = Draft202012Validator(
+            decl.input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+        if len(_validators) > 10_000:  # declarations churn; keep the cache bounded
+            _validators.clear()
+        _validators[key] = validator
+    return validator
+
+
+def _pick(candidates: list[SocketInfo]) -> SocketInfo:
+    """The least busy socket; among equals, a rotating choice so load spreads."""
+    least = min(s.inflight for s in candidates)
+    idle = [s for s in candidates if s.inflight == least]
+    return idle[int(time.monotonic() * 1_000_000) % len(idle)]
+
+
+async def invoke(
+    p: Platform, *, principal: Principal, tool_name: str, body: api.InvokeRequest
+) -> api.InvokeResult:
+    """Validate, route to a live socket, wait for the answer, and record the call."""
+    async with p.db.session() as db:
+        stmt = select(ToolDeclaration).where(
+            ToolDeclaration.org_id == principal.org_id, ToolDeclaration.name == tool_name
+        )
+        if body.sdk_connection_id is not None:
+            stmt = stmt.where(ToolDeclaration.sdk_connection_id == body.sdk_connection_id)
+        declarations = {d.sdk_connection_id: d for d in (await db.exec(stmt)).scalars()}
+    if not declarations:
+        raise NotFound("This organization has no such tool.")
+    live = [
+        s
+        for s in await p.channel.live_sockets(principal.org_id)
+        if tool_name in s.tools and s.connection_id in declarations
+    ]
+    target = _pick(live) if live else None
+    declaration = (
+        declarations[target.connection_id] if target else next(iter(declarations.values()))
+    )
+    error = next(iter(_validator(declaration).iter_errors(body.params)), None)
+    if error is not None:
+        raise ValidationFailed(f"params do not match the tool's input_schema: {describe(error)}")
+    if target is None:
+        raise ToolUnavailable("No connected SDK hosts this tool.")
+
+    call_id = uuid.uuid4()
+    async with p.db.session() as db:
+        await tool_calls.open_call(
+            db,
+            principal=principal,
+            call_id=call_id,
+            connection_id=target.connection_id,
+            tool_name=tool_name,
+        )
+    timeout_ms = body.timeout_ms or DEFAULT_TIMEOUT_MS
+    request = CallRequest(
+        call_id=str(call_id),
+        org_id=principal.org_id,
+        tool_name=tool_name,
+        arguments=body.params,
+        invoked_by=str(principal.actor_id),
+        deadline=time.time() + timeout_ms / 1000,
+    )
+    started = time.perf_counter()
+    try:
+        outcome = await p.channel.dispatch(target, request)
+    except CallTimedOut:
+        await _close(p, call_id, "timed_out", None, f"no answer within {timeout_ms} ms")
+        raise ToolTimeout(f"No answer within {timeout_ms} ms.", call_id=str(call_id)) from None
+    except CallFailed as exc:
+        latency = int((time.perf_counter() - started) * 1000)
+        await _close(p, call_id, "failed", latency, str(exc))
+        return api.InvokeResult(
+            call_id=call_id, status="failed", error=str(exc), latency_ms=latency
+        )
+    latency = int((time.perf_counter() - started) * 1000)
+    await _close(p, call_id, outcome.status, latency, outcome.error)
+    if outcome.status == "succeeded":
+        return api.InvokeResult(
+            call_id=call_id, status="succeeded", result=outcome.result, latency_ms=latency
+        )
+    return api.InvokeResult(
+        call_id=call_id, status="failed", error=outcome.error or "", latency_ms=latency
+    )
+
+
+async def _close(
+    p: Platform, call_id: uuid.UUID, status: str, latency: int | None, error: str | None
+) -> None:
+    async with p.db.session() as db:
+        await tool_calls.close_call(
+            db, call_id=call_id, status=status, latency_ms=latency, error=error
+        )
