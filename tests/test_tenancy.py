@@ -23,6 +23,7 @@ import pytest
 
 from tests.factories import Tenant, key_header, new_tenant
 from tests.live import PASSWORD, LiveServer, bearer
+from tests.sdk import SdkProcess, online_tools, wait_until
 
 PUBLIC = {
     ("GET", "/health"),
@@ -31,7 +32,12 @@ PUBLIC = {
     ("POST", "/api/v1/auth/refresh"),
 }
 # Which of A's objects each path parameter names.
-ID_PARAMS = {"member_id", "key_id", "connection_id"}
+ID_PARAMS = {"member_id", "key_id", "connection_id", "tool_name", "call_id"}
+
+
+def missing_value(param: str) -> str:
+    """An identifier of the right shape that names nothing."""
+    return f"missing_{uuid.uuid4().hex[:12]}" if param == "tool_name" else str(uuid.uuid4())
 
 
 def spec_operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -92,13 +98,18 @@ def snapshot(client: httpx.Client, tenant: Tenant) -> dict[str, Any]:
         "members": get("/api/v1/org/members"),
         "keys": get("/api/v1/org/api-keys"),
         "connections": get("/api/v1/org/sdk-connections"),
+        "tools": get("/api/v1/tools"),
+        "calls": get("/api/v1/tool-calls"),
         "audit": [e for e in audit["items"] if e["action"] != "auth.login_succeeded"],
     }
 
 
 @pytest.fixture
-def orgs(server: LiveServer) -> tuple[Tenant, dict[str, str], list[str], Tenant]:
-    """Org A with one object of each kind, its identifying strings, and org B."""
+def orgs(
+    server: LiveServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Tenant, dict[str, str], list[str], Tenant]]:
+    """Org A with one object of each kind (a live SDK and a call included), its identifying
+    strings, and org B."""
     a = new_tenant(server)
     with server.client() as c:
         c.patch(
@@ -118,7 +129,26 @@ def orgs(server: LiveServer) -> tuple[Tenant, dict[str, str], list[str], Tenant]
     )
     key = a.api_key("a-key")
     conn = a.sdk_connection("a-conn")
-    ids = {"member_id": member["member_id"], "key_id": key["id"], "connection_id": conn["id"]}
+    sdk = SdkProcess(
+        server.ws_url,
+        conn["secret"],
+        prefix="a_secret_",
+        instance="org-a",
+        log_dir=tmp_path_factory.mktemp("sdk-a"),
+    )
+    with server.client() as c:
+        wait_until(lambda: "a_secret_add" in online_tools(c, a.headers), what="A's tools")
+        call = c.post(
+            "/api/v1/tools/a_secret_add/invoke", headers=a.headers, json={"params": {"a": 1}}
+        ).json()
+    assert call["status"] == "succeeded"
+    ids = {
+        "member_id": member["member_id"],
+        "key_id": key["id"],
+        "connection_id": conn["id"],
+        "tool_name": "a_secret_add",
+        "call_id": call["call_id"],
+    }
     markers = [
         a.org_id,
         a.owner["user"]["id"],
@@ -133,8 +163,11 @@ def orgs(server: LiveServer) -> tuple[Tenant, dict[str, str], list[str], Tenant]
         conn["id"],
         "Tenant-A-",
         "secret_plan",
+        "a_secret_",
+        call["call_id"],
     ]
-    return a, ids, markers, new_tenant(server)
+    yield a, ids, markers, new_tenant(server)
+    sdk.stop()
 
 
 def test_every_operation_is_covered(client: httpx.Client):
@@ -169,7 +202,7 @@ def test_org_b_cannot_reach_org_a(
             where = f"{method} {path} as B's {kind}"
             if params:
                 target = path.format(**{p: a_ids[p] for p in params})
-                missing = path.format(**{p: str(uuid.uuid4()) for p in params})
+                missing = path.format(**{p: missing_value(p) for p in params})
                 resp = client.request(method, target, headers=b_creds.headers(kind), json=body)
                 control = client.request(method, missing, headers=b_creds.headers(kind), json=body)
                 assert resp.status_code in (403, 404), f"{where}: {resp.status_code} {resp.text}"
