@@ -75,6 +75,7 @@ class LiveServer:
     db: ScratchDatabase
     jwt_secret: str
     extra_env: dict[str, str] = field(default_factory=dict)
+    command: str = "serve"  # or "api" / "ws" for the split deployment
     api_port: int = field(default_factory=free_port)
     ws_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
@@ -104,9 +105,9 @@ class LiveServer:
         return env
 
     def start(self, timeout: float = 60.0) -> None:
-        log = open(self.data_dir / "server.log", "ab")
+        log = open(self.data_dir / f"{self.command}-{self.api_port}.log", "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "platos.cli", "serve"],
+            [sys.executable, "-m", "platos.cli", self.command],
             cwd=ROOT,
             env=self.env(),
             stdout=log,
@@ -116,15 +117,23 @@ class LiveServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
+            urls = {"serve": [self.url, self.ws_url], "api": [self.url], "ws": [self.ws_url]}
             try:
-                api = httpx.get(self.url + "/health", timeout=1).status_code
-                ws = httpx.get(self.ws_url + "/health", timeout=1).status_code
-                if api == ws == 200:
+                if all(
+                    httpx.get(u + "/health", timeout=1).status_code == 200
+                    for u in urls[self.command]
+                ):
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"server did not start:\n{self.log()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown at all, as in a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -136,7 +145,7 @@ class LiveServer:
                 self.proc.wait()
 
     def log(self) -> str:
-        path = self.data_dir / "server.log"
+        path = self.data_dir / f"{self.command}-{self.api_port}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
     def client(self, **kw: Any) -> httpx.Client:

@@ -21,7 +21,10 @@ class AuthRateLimiter:
     def __init__(self, settings: Settings) -> None:
         storage: Storage
         if settings.redis_url:
-            storage = RedisStorage(settings.redis_url.replace("redis://", "async+redis://", 1))
+            storage = RedisStorage(
+                settings.redis_url.replace("redis://", "async+redis://", 1),
+                implementation="redispy",
+            )
         else:
             storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(storage)
