@@ -38,6 +38,7 @@ format: sync
 
 bench: sync ## print throughput numbers (see bench/)
 	$(UV) run --frozen --no-sync python bench/rest_bench.py
+	$(UV) run --frozen --no-sync python bench/invoke_bench.py
 
 clean:
 	rm -rf $(TOOLS) .venv .pytest_cache

@@ -35,3 +35,21 @@ def _uuid(server: LiveServer, value: str | uuid.UUID) -> str | uuid.UUID:
     # SQLAlchemy stores UUIDs on SQLite as 32 hex characters without dashes.
     value = uuid.UUID(str(value))
     return value.hex if server.backend == "sqlite" else value
+
+
+def set_timestamp(
+    server: LiveServer, *, table: str, column: str, row_id: str, value: datetime
+) -> None:
+    """Move a stored time (an expiry, say) as if time had passed."""
+    engine = create_engine(server.db.sqlalchemy_url())
+    stored: object = value
+    if server.backend == "sqlite":  # SQLAlchemy's SQLite storage: naive UTC text
+        stored = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(f"UPDATE {table} SET {column} = :value WHERE id = :id"),
+                {"value": stored, "id": _uuid(server, row_id)},
+            )
+    finally:
+        engine.dispose()

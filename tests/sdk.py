@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -92,3 +93,47 @@ def wait_for_sockets(
         return resp.status_code == 200 and resp.json()["live_sockets"] == count
 
     wait_until(check, timeout, f"{count} live sockets")
+
+
+class BackgroundCall:
+    """An invoke running in a thread, for killing things while it is in flight."""
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: dict[str, str],
+        tool: str,
+        params: dict[str, Any],
+        timeout_ms: int,
+    ) -> None:
+        self.response: httpx.Response | None = None
+
+        def run() -> None:
+            with httpx.Client(base_url=base_url, timeout=timeout_ms / 1000 + 30) as c:
+                self.response = c.post(
+                    f"/api/v1/tools/{tool}/invoke",
+                    headers=headers,
+                    json={"params": params, "timeout_ms": timeout_ms},
+                )
+
+        self._thread = threading.Thread(target=run)
+        self._thread.start()
+
+    def wait(self, seconds: float) -> httpx.Response:
+        """The response, which must come within `seconds` (well before the call's timeout)."""
+        self._thread.join(seconds)
+        assert not self._thread.is_alive(), "the call waited for its timeout"
+        assert self.response is not None
+        return self.response
+
+
+def wait_for_running_call(client: httpx.Client, headers: dict[str, str]) -> None:
+    wait_until(
+        lambda: (
+            client.get("/api/v1/tool-calls", headers=headers, params={"status": "running"}).json()[
+                "total"
+            ]
+            == 1
+        ),
+        what="the call to be running",
+    )

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.dbaccess import set_timestamp
 from tests.factories import Tenant, key_header, new_tenant
 from tests.live import LiveServer, bearer
 from tests.test_auth import assert_problem
@@ -108,19 +109,13 @@ def test_expiry(server: LiveServer, tenant: Tenant, client: httpx.Client):
         "/api/v1/org/api-keys", headers=tenant.headers, json={"name": "soon", "expires_at": soon}
     ).json()
     assert client.get("/api/v1/org", headers=key_header(key)).status_code == 200
-    key_id = uuid.UUID(key["id"])
-    engine = create_engine(server.db.sqlalchemy_url())
-    with engine.begin() as conn:  # time passes
-        conn.execute(
-            text("UPDATE api_keys SET expires_at = :t WHERE id = :id"),
-            {
-                "t": "2001-01-01 00:00:00.000000"
-                if server.backend == "sqlite"
-                else datetime(2001, 1, 1, tzinfo=UTC),
-                "id": key_id.hex if server.backend == "sqlite" else key_id,
-            },
-        )
-    engine.dispose()
+    set_timestamp(
+        server,
+        table="api_keys",
+        column="expires_at",
+        row_id=key["id"],
+        value=datetime(2001, 1, 1, tzinfo=UTC),
+    )  # time passes
     assert_problem(client.get("/api/v1/org", headers=key_header(key)), 401, "unauthorized")
 
 

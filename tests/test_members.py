@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
+from tests.dbaccess import set_timestamp
 from tests.factories import Tenant, key_header, new_tenant
 from tests.live import PASSWORD, LiveServer, bearer
 from tests.test_auth import assert_problem
+
+
+def register_invited(client: httpx.Client, email: str, token: str) -> httpx.Response:
+    body = {"email": email, "password": PASSWORD, "name": "X", "invite_token": token}
+    return client.post("/api/v1/auth/register", json=body)
 
 
 @pytest.fixture
@@ -89,30 +95,11 @@ def test_invitation_token_is_single_use_and_bound_to_its_email(
     token = client.post(
         "/api/v1/org/members", headers=tenant.headers, json={"email": email, "role": "member"}
     ).json()["invite_token"]
-    wrong = client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": f"other-{uuid.uuid4().hex[:6]}@example.com",
-            "password": PASSWORD,
-            "name": "X",
-            "invite_token": token,
-        },
-    )
+    wrong = register_invited(client, f"other-{uuid.uuid4().hex[:6]}@example.com", token)
     assert_problem(wrong, 403, "invalid-invitation")
-    ok = client.post(
-        "/api/v1/auth/register",
-        json={"email": email.upper(), "password": PASSWORD, "name": "X", "invite_token": token},
-    )
+    ok = register_invited(client, email.upper(), token)
     assert ok.status_code == 201
-    again = client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": f"third-{uuid.uuid4().hex[:6]}@example.com",
-            "password": PASSWORD,
-            "name": "X",
-            "invite_token": token,
-        },
-    )
+    again = register_invited(client, f"third-{uuid.uuid4().hex[:6]}@example.com", token)
     assert_problem(again, 403, "invalid-invitation")
     both = client.post(
         "/api/v1/auth/register",
@@ -132,26 +119,14 @@ def test_expired_invitation_is_refused(server: LiveServer, tenant: Tenant, clien
     invite = client.post(
         "/api/v1/org/members", headers=tenant.headers, json={"email": email, "role": "member"}
     ).json()
-    engine = create_engine(server.db.sqlalchemy_url())
-    member_id = uuid.UUID(invite["id"])
-    with engine.begin() as conn:
-        conn.execute(
-            text("UPDATE memberships SET invite_expires_at = :t WHERE id = :id"),
-            {
-                "t": "2000-01-01 00:00:00.000000",
-                "id": member_id.hex if server.backend == "sqlite" else member_id,
-            },
-        )
-    engine.dispose()
-    resp = client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": email,
-            "password": PASSWORD,
-            "name": "X",
-            "invite_token": invite["invite_token"],
-        },
+    set_timestamp(
+        server,
+        table="memberships",
+        column="invite_expires_at",
+        row_id=invite["id"],
+        value=datetime(2000, 1, 1, tzinfo=UTC),
     )
+    resp = register_invited(client, email, invite["invite_token"])
     assert_problem(resp, 403, "invalid-invitation")
 
 
@@ -164,15 +139,7 @@ def test_reinviting_a_pending_email_replaces_the_token(tenant: Tenant, client: h
         "/api/v1/org/members", headers=tenant.headers, json={"email": email, "role": "admin"}
     ).json()
     assert second["id"] == first["id"] and second["role"] == "admin"
-    old = client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": email,
-            "password": PASSWORD,
-            "name": "X",
-            "invite_token": first["invite_token"],
-        },
-    )
+    old = register_invited(client, email, first["invite_token"])
     assert_problem(old, 403, "invalid-invitation")
 
 
@@ -377,15 +344,7 @@ def test_withdrawing_an_invitation_kills_its_token(tenant: Tenant, client: httpx
         client.delete(f"/api/v1/org/members/{invite['id']}", headers=tenant.headers).status_code
         == 204
     )
-    resp = client.post(
-        "/api/v1/auth/register",
-        json={
-            "email": email,
-            "password": PASSWORD,
-            "name": "X",
-            "invite_token": invite["invite_token"],
-        },
-    )
+    resp = register_invited(client, email, invite["invite_token"])
     assert_problem(resp, 403, "invalid-invitation")
 
 

@@ -50,7 +50,7 @@ SEMANTIC_400 = {
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_spec(case: schemathesis.Case, fresh_token: Callable[[], str]):
     headers = dict(case.headers or {})
     headers.setdefault("Authorization", f"Bearer {fresh_token()}")

@@ -3,7 +3,6 @@ reconnect, revoke, share a secret, and verify the signed envelope."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +17,14 @@ from websockets.sync.client import connect as ws_connect
 from core.signing import canonical_body
 from tests.factories import Tenant, key_header, new_tenant
 from tests.live import LiveServer, bearer
-from tests.sdk import SdkProcess, online_tools, wait_for_sockets, wait_until
+from tests.sdk import (
+    BackgroundCall,
+    SdkProcess,
+    online_tools,
+    wait_for_running_call,
+    wait_for_sockets,
+    wait_until,
+)
 from tests.test_auth import assert_problem
 
 
@@ -132,33 +138,17 @@ def test_timeout_is_504_and_recorded(connected, client: httpx.Client):
 
 def test_sdk_killed_mid_call_fails_the_call_at_once(connected, client: httpx.Client):
     tenant, conn, sdk = connected
-    result: dict[str, httpx.Response] = {}
-
-    def call() -> None:
-        with httpx.Client(base_url=client.base_url, timeout=60) as c:
-            result["resp"] = invoke(
-                c, tenant.headers, "sleep_for", {"seconds": 30}, timeout_ms=60_000
-            )
-
-    worker = threading.Thread(target=call)
-    worker.start()
-    wait_until(
-        lambda: (
-            client.get(
-                "/api/v1/tool-calls", headers=tenant.headers, params={"status": "running"}
-            ).json()["total"]
-            == 1
-        ),
-        what="the call to be running",
+    call = BackgroundCall(
+        str(client.base_url), tenant.headers, "sleep_for", {"seconds": 30}, timeout_ms=60_000
     )
+    wait_for_running_call(client, tenant.headers)
     sdk.kill()
-    worker.join(30)
-    assert not worker.is_alive(), "the call waited for its timeout"
-    body = result["resp"].json()
-    assert result["resp"].status_code == 200 and body["status"] == "failed"
+    resp = call.wait(30)
+    body = resp.json()
+    assert resp.status_code == 200 and body["status"] == "failed"
     assert "disconnected" in body["error"]
-    call = client.get(f"/api/v1/tool-calls/{body['call_id']}", headers=tenant.headers).json()
-    assert call["status"] == "failed"
+    record = client.get(f"/api/v1/tool-calls/{body['call_id']}", headers=tenant.headers).json()
+    assert record["status"] == "failed"
     wait_for_sockets(client, tenant.headers, conn["id"], 0)
     assert_problem(invoke(client, tenant.headers, "add", {"a": 1}), 503, "tool-unavailable")
 

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 
 from tests.factories import Tenant
 from tests.live import LiveServer, ScratchDatabase
-from tests.sdk import SdkProcess, online_tools, wait_for_sockets, wait_until
+from tests.sdk import (
+    BackgroundCall,
+    SdkProcess,
+    online_tools,
+    wait_for_running_call,
+    wait_for_sockets,
+    wait_until,
+)
 from tests.test_sdk_flow import invoke
 
 REDIS_URL = os.environ.get("PLATOS_TEST_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -75,33 +80,17 @@ def test_calls_cross_processes_and_a_dead_socket_process_fails_cleanly(
             # Only ws1 holds a socket now; kill it while it runs a call.
             sdk2.stop()
             wait_for_sockets(c, tenant.headers, conn["id"], 1)
-            result: dict[str, httpx.Response] = {}
-
-            def slow() -> None:
-                with httpx.Client(base_url=api2.url, timeout=90) as cc:
-                    result["resp"] = invoke(
-                        cc, tenant.headers, "sleep_for", {"seconds": 40}, timeout_ms=60_000
-                    )
-
-            worker = threading.Thread(target=slow)
-            worker.start()
-            wait_until(
-                lambda: (
-                    c.get(
-                        "/api/v1/tool-calls", headers=tenant.headers, params={"status": "running"}
-                    ).json()["total"]
-                    == 1
-                ),
-                what="a running call",
+            call = BackgroundCall(
+                api2.url, tenant.headers, "sleep_for", {"seconds": 40}, timeout_ms=60_000
             )
+            wait_for_running_call(c, tenant.headers)
             ws1.kill()
-            worker.join(45)
-            assert not worker.is_alive(), "the call waited for its timeout"
-            body = result["resp"].json()
-            assert result["resp"].status_code == 200 and body["status"] == "failed", body
+            resp = call.wait(45)
+            body = resp.json()
+            assert resp.status_code == 200 and body["status"] == "failed", body
             assert "went away" in body["error"]
-            call = c.get(f"/api/v1/tool-calls/{body['call_id']}", headers=tenant.headers).json()
-            assert call["status"] == "failed"
+            record = c.get(f"/api/v1/tool-calls/{body['call_id']}", headers=tenant.headers).json()
+            assert record["status"] == "failed"
             # The surviving socket process keeps serving.
             sdk3 = SdkProcess(ws2.ws_url, conn["secret"], instance="late", log_dir=tmp_path)
             wait_until(
