@@ -9,6 +9,7 @@ from core.channel.memory import MemoryChannel
 from core.channel.redis import RedisChannel
 from core.credential_check import CredentialCheck
 from core.db import Database
+from core.direct_sql import DirectSQL
 from core.security.passwords import Passwords
 from core.security.ratelimit import AuthRateLimiter
 from core.security.tokens import TokenSigner
@@ -24,18 +25,22 @@ class Platform:
     passwords: Passwords
     tokens: TokenSigner
     auth_limiter: AuthRateLimiter
+    sql: DirectSQL
     credentials: CredentialCheck
     channel: Channel
 
     @classmethod
     def create(cls, settings: Settings) -> Platform:
+        db = Database(settings)
+        sql = DirectSQL(settings, db)
         return cls(
             settings=settings,
-            db=Database(settings),
+            db=db,
             passwords=Passwords(settings),
             tokens=TokenSigner(settings),
             auth_limiter=AuthRateLimiter(settings),
-            credentials=CredentialCheck(settings),
+            sql=sql,
+            credentials=CredentialCheck(sql),
             channel=_channel(settings),
         )
 
@@ -44,7 +49,7 @@ class Platform:
 
     async def close(self) -> None:
         await self.channel.close()
-        await self.credentials.dispose()
+        await self.sql.dispose()
         await self.db.dispose()
 
 

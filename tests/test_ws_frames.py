@@ -232,3 +232,39 @@ def test_socket_port_health_and_unknown_paths(server: LiveServer):
     health = httpx.get(f"http://127.0.0.1:{server.ws_port}/health")
     assert health.status_code == 200 and health.json() == {"status": "ok"}
     assert httpx.get(f"http://127.0.0.1:{server.ws_port}/elsewhere").status_code == 404
+
+
+def test_heartbeat_health_is_shown_with_the_tool(server: LiveServer, org, client: httpx.Client):
+    tenant, conn = org
+    sock = raw_socket(server, conn["secret"])
+    sock.send(
+        json.dumps(
+            {
+                "type": "tool_register",
+                "tools": [{"name": "probe", "input_schema": {"type": "object"}}],
+            }
+        )
+    )
+    health = {
+        "status": "degraded",
+        "avg_latency_ms": 12,
+        "error_count_1h": 3,
+        "last_error": "timeout talking to the billing DB",
+    }
+    sock.send(json.dumps({"type": "heartbeat", "tools_health": {"probe": health}}))
+    assert json.loads(sock.recv(timeout=5)) == {"type": "heartbeat_ack"}
+
+    def shown() -> dict | None:
+        entries = online_tools(client, tenant.headers).get("probe")
+        return entries[0]["health"] if entries else None
+
+    assert wait_until(shown, what="health shown") == health
+    sock.close()
+
+
+def test_graceful_shutdown_closes_sockets_with_1001(start_server: Callable[..., LiveServer]):
+    live = start_server()
+    tenant = new_tenant(live)
+    sock = raw_socket(live, tenant.sdk_connection()["secret"])
+    live.stop()  # SIGTERM
+    assert closed_with(sock) == 1001

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import utcnow
 from core.errors import NotFound
+from core.platform import Platform
 from core.principal import Principal
 from core.services.paging import fetch_page
 from core.tables import ToolCallRecord
@@ -31,40 +32,53 @@ def call_view(c: ToolCallRecord) -> api.ToolCall:
     )
 
 
+_OPEN = """
+INSERT INTO tool_calls (id, org_id, sdk_connection_id, tool_name, status, invoked_by_type,
+                        invoked_by_id, created_at)
+VALUES (:id, :org_id, :connection_id, :tool_name, 'running', :by_type, :by_id, :now)
+"""
+_CLOSE = """
+UPDATE tool_calls SET status = :status, latency_ms = :latency, error = :error, completed_at = :now
+WHERE id = :id AND status = 'running'
+"""
+
+
 async def open_call(
-    db: AsyncSession,
+    p: Platform,
     *,
     principal: Principal,
     call_id: uuid.UUID,
     connection_id: uuid.UUID,
     tool_name: str,
 ) -> None:
-    db.add(
-        ToolCallRecord(
-            id=call_id,
-            org_id=principal.org_id,
-            sdk_connection_id=connection_id,
-            tool_name=tool_name,
-            status="running",
-            invoked_by_type=principal.kind,
-            invoked_by_id=principal.actor_id,
-        )
+    """Record the call as running before it is dispatched (one statement: the hot path)."""
+    await p.sql.execute(
+        _OPEN,
+        {
+            "id": call_id,
+            "org_id": principal.org_id,
+            "connection_id": connection_id,
+            "tool_name": tool_name,
+            "by_type": principal.kind,
+            "by_id": principal.actor_id,
+            "now": utcnow(),
+        },
     )
 
 
 async def close_call(
-    db: AsyncSession,
-    *,
-    call_id: uuid.UUID,
-    status: str,
-    latency_ms: int | None,
-    error: str | None,
+    p: Platform, *, call_id: uuid.UUID, status: str, latency_ms: int | None, error: str | None
 ) -> None:
     """Record the outcome; only a call still running can be closed (once)."""
-    await db.exec(
-        update(ToolCallRecord)
-        .where(ToolCallRecord.id == call_id, ToolCallRecord.status == "running")
-        .values(status=status, latency_ms=latency_ms, error=error, completed_at=utcnow())
+    await p.sql.execute(
+        _CLOSE,
+        {
+            "id": call_id,
+            "status": status,
+            "latency": latency_ms,
+            "error": error,
+            "now": utcnow(),
+        },
     )
 
 

@@ -7,17 +7,21 @@ from the channel's presence.
 
 from __future__ import annotations
 
+import json
+import random
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from sqlalchemy import delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from core.channel import CallFailed, CallRequest, CallTimedOut, SocketInfo
+from core.channel import CallFailed, CallOutcome, CallRequest, CallTimedOut, SocketInfo
 from core.clock import utcnow
+from core.direct_sql import sqlite_uuid
 from core.errors import NotFound, ToolTimeout, ToolUnavailable, ValidationFailed
 from core.jsonschema_messages import describe
 from core.platform import Platform
@@ -139,37 +143,54 @@ async def connection_status(
     return {cid: (sockets.get(cid, 0), seen.get(cid), tools.get(cid, 0)) for cid in ids}
 
 
-def _validator(decl: ToolDeclaration) -> Draft202012Validator:
-    key = (decl.id, decl.registered_at.isoformat())
-    validator = _validators.get(key)
-    if validator is None:
-        validator = Draft202012Validator(
-            decl.input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER
-        )
-        if len(_validators) > 10_000:  # declarations churn; keep the cache bounded
-            _validators.clear()
-        _validators[key] = validator
-    return validator
+_DECLARATIONS = """
+SELECT id, sdk_connection_id, input_schema, registered_at FROM tools
+WHERE org_id = :org_id AND name = :name
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Declared:
+    id: uuid.UUID
+    connection_id: uuid.UUID
+    validator: Draft202012Validator
+
+
+async def _declarations(p: Platform, org_id: uuid.UUID, name: str) -> dict[uuid.UUID, _Declared]:
+    """connection -> its declaration of `name`, with the compiled input validator.
+
+    One plain read; a schema is parsed and compiled only when its declaration is new."""
+    found: dict[uuid.UUID, _Declared] = {}
+    for decl_id, connection_id, schema, registered_at in await p.sql.all(
+        _DECLARATIONS, {"org_id": org_id, "name": name}
+    ):
+        key = (sqlite_uuid(decl_id), str(registered_at))
+        validator = _validators.get(key)
+        if validator is None:
+            loaded = json.loads(schema) if isinstance(schema, str) else schema
+            validator = Draft202012Validator(
+                loaded, format_checker=Draft202012Validator.FORMAT_CHECKER
+            )
+            if len(_validators) > 10_000:  # declarations churn; keep the cache bounded
+                _validators.clear()
+            _validators[key] = validator
+        found[sqlite_uuid(connection_id)] = _Declared(key[0], sqlite_uuid(connection_id), validator)
+    return found
 
 
 def _pick(candidates: list[SocketInfo]) -> SocketInfo:
-    """The least busy socket; among equals, a rotating choice so load spreads."""
+    """The least busy socket; among equals, a random one so that load spreads."""
     least = min(s.inflight for s in candidates)
-    idle = [s for s in candidates if s.inflight == least]
-    return idle[int(time.monotonic() * 1_000_000) % len(idle)]
+    return random.choice([s for s in candidates if s.inflight == least])  # noqa: S311 (not crypto)
 
 
 async def invoke(
     p: Platform, *, principal: Principal, tool_name: str, body: api.InvokeRequest
 ) -> api.InvokeResult:
     """Validate, route to a live socket, wait for the answer, and record the call."""
-    async with p.db.session() as db:
-        stmt = select(ToolDeclaration).where(
-            ToolDeclaration.org_id == principal.org_id, ToolDeclaration.name == tool_name
-        )
-        if body.sdk_connection_id is not None:
-            stmt = stmt.where(ToolDeclaration.sdk_connection_id == body.sdk_connection_id)
-        declarations = {d.sdk_connection_id: d for d in (await db.exec(stmt)).scalars()}
+    declarations = await _declarations(p, principal.org_id, tool_name)
+    if body.sdk_connection_id is not None:
+        declarations = {k: v for k, v in declarations.items() if k == body.sdk_connection_id}
     if not declarations:
         raise NotFound("This organization has no such tool.")
     live = [
@@ -178,24 +199,21 @@ async def invoke(
         if tool_name in s.tools and s.connection_id in declarations
     ]
     target = _pick(live) if live else None
-    declaration = (
-        declarations[target.connection_id] if target else next(iter(declarations.values()))
-    )
-    error = next(iter(_validator(declaration).iter_errors(body.params)), None)
+    declared = declarations[target.connection_id] if target else next(iter(declarations.values()))
+    error = next(iter(declared.validator.iter_errors(body.params)), None)
     if error is not None:
         raise ValidationFailed(f"params do not match the tool's input_schema: {describe(error)}")
     if target is None:
         raise ToolUnavailable("No connected SDK hosts this tool.")
 
     call_id = uuid.uuid4()
-    async with p.db.session() as db:
-        await tool_calls.open_call(
-            db,
-            principal=principal,
-            call_id=call_id,
-            connection_id=target.connection_id,
-            tool_name=tool_name,
-        )
+    await tool_calls.open_call(
+        p,
+        principal=principal,
+        call_id=call_id,
+        connection_id=target.connection_id,
+        tool_name=tool_name,
+    )
     timeout_ms = body.timeout_ms or DEFAULT_TIMEOUT_MS
     request = CallRequest(
         call_id=str(call_id),
@@ -209,16 +227,20 @@ async def invoke(
     try:
         outcome = await p.channel.dispatch(target, request)
     except CallTimedOut:
-        await _close(p, call_id, "timed_out", None, f"no answer within {timeout_ms} ms")
+        await tool_calls.close_call(
+            p,
+            call_id=call_id,
+            status="timed_out",
+            latency_ms=None,
+            error=f"no answer within {timeout_ms} ms",
+        )
         raise ToolTimeout(f"No answer within {timeout_ms} ms.", call_id=str(call_id)) from None
     except CallFailed as exc:
-        latency = int((time.perf_counter() - started) * 1000)
-        await _close(p, call_id, "failed", latency, str(exc))
-        return api.InvokeResult(
-            call_id=call_id, status="failed", error=str(exc), latency_ms=latency
-        )
+        outcome = CallOutcome("failed", error=str(exc))
     latency = int((time.perf_counter() - started) * 1000)
-    await _close(p, call_id, outcome.status, latency, outcome.error)
+    await tool_calls.close_call(
+        p, call_id=call_id, status=outcome.status, latency_ms=latency, error=outcome.error
+    )
     if outcome.status == "succeeded":
         return api.InvokeResult(
             call_id=call_id, status="succeeded", result=outcome.result, latency_ms=latency
@@ -226,12 +248,3 @@ async def invoke(
     return api.InvokeResult(
         call_id=call_id, status="failed", error=outcome.error or "", latency_ms=latency
     )
-
-
-async def _close(
-    p: Platform, call_id: uuid.UUID, status: str, latency: int | None, error: str | None
-) -> None:
-    async with p.db.session() as db:
-        await tool_calls.close_call(
-            db, call_id=call_id, status=status, latency_ms=latency, error=error
-        )
