@@ -24,6 +24,8 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # websockets logs every handshake (health checks included) at INFO: keep it to problems.
+    logging.getLogger("websockets").setLevel(max(logging.WARNING, logging.root.level))
 
 
 def _uvicorn_config(settings: Settings, *, with_socket_server: bool) -> uvicorn.Config:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from http import HTTPStatus
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -19,6 +20,7 @@ from ws.hub import Hub
 
 log = logging.getLogger("platos.ws")
 SDK_PATH = "/ws/sdk"
+HANDSHAKE_LEFTOVER_S = 60.0
 
 
 def _plain(connection: ServerConnection, status: HTTPStatus, body: str) -> Response:
@@ -34,8 +36,9 @@ class SocketServer:
         self._p = p
         self.hub = Hub(process_id)
         self._server: Server | None = None
-        # Handshake results, kept only from process_request to the handler.
-        self._claims: dict[int, tuple[SdkClaims, str]] = {}
+        # Handshake results, kept from process_request to the handler. A handshake that
+        # fails after process_request never reaches the handler: such entries are pruned.
+        self._claims: dict[int, tuple[float, SdkClaims, str]] = {}
         p.channel.attach(self.hub)
 
     async def start(self, host: str, port: int) -> None:
@@ -75,11 +78,14 @@ class SocketServer:
             # user tokens and API keys all end here.
             return _plain(connection, HTTPStatus.UNAUTHORIZED, "a valid PLATOS_SECRET is required")
         assert secret is not None
-        self._claims[id(connection)] = (claims, secret)
+        now = time.monotonic()
+        for key in [k for k, v in self._claims.items() if now - v[0] > HANDSHAKE_LEFTOVER_S]:
+            del self._claims[key]
+        self._claims[id(connection)] = (now, claims, secret)
         return None
 
     async def _handler(self, connection: ServerConnection) -> None:
-        claims, secret = self._claims.pop(id(connection))
+        _, claims, secret = self._claims.pop(id(connection))
         await serve_socket(self._p, self.hub, connection, claims, secret)
 
 
