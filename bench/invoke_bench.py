@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.harness import running_server
 from tests.factories import Tenant
-from tests.live import LiveServer, ScratchDatabase
+from tests.live import LiveServer
 from tests.sdk import SdkProcess, wait_for_sockets, wait_until
 
 
@@ -69,50 +68,49 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="platos-invoke-bench-"))
-    db = ScratchDatabase(args.backend, folder)
-    server = LiveServer(backend=args.backend, data_dir=folder, db=db, jwt_secret="i" * 48)
-    server.start()
-    sdks: list[SdkProcess] = []
-    try:
-        tenant = Tenant(server=server, owner=server.register())
-        conn = tenant.sdk_connection()
-        sdks.append(SdkProcess(server.ws_url, conn["secret"], instance="s0", log_dir=folder))
-        with server.client() as c:
-            wait_for_sockets(c, tenant.headers, conn["id"], 1)
-            wait_until(
-                lambda: (
-                    c.post(
-                        "/api/v1/tools/add/invoke",
-                        headers=tenant.headers,
-                        json={"params": {"a": 1}},
-                    ).status_code
-                    == 200
+    with running_server(args.backend) as server:
+        folder = server.data_dir
+        sdks: list[SdkProcess] = []
+        try:
+            tenant = Tenant(server=server, owner=server.register())
+            conn = tenant.sdk_connection()
+            sdks.append(SdkProcess(server.ws_url, conn["secret"], instance="s0", log_dir=folder))
+            with server.client() as c:
+                wait_for_sockets(c, tenant.headers, conn["id"], 1)
+                wait_until(
+                    lambda: (
+                        c.post(
+                            "/api/v1/tools/add/invoke",
+                            headers=tenant.headers,
+                            json={"params": {"a": 1}},
+                        ).status_code
+                        == 200
+                    )
                 )
+            lat = latency(server, tenant.headers, args.calls)
+            q = statistics.quantiles(lat, n=100)
+            print(f"backend={args.backend}")
+            print(
+                f"round trip, 1 socket, sequential ({len(lat)} calls): "
+                f"p50 {q[49]:.2f} ms  p99 {q[98]:.2f} ms  mean {statistics.mean(lat):.2f} ms"
             )
-        lat = latency(server, tenant.headers, args.calls)
-        q = statistics.quantiles(lat, n=100)
-        print(f"backend={args.backend}")
-        print(
-            f"round trip, 1 socket, sequential ({len(lat)} calls): "
-            f"p50 {q[49]:.2f} ms  p99 {q[98]:.2f} ms  mean {statistics.mean(lat):.2f} ms"
-        )
-        for i in range(1, args.sockets):
-            sdks.append(SdkProcess(server.ws_url, conn["secret"], instance=f"s{i}", log_dir=folder))
-        with server.client() as c:
-            wait_for_sockets(c, tenant.headers, conn["id"], args.sockets, timeout=60)
-        concurrency = args.sockets * 2
-        done, failed = asyncio.run(throughput(server, tenant.headers, args.seconds, concurrency))
-        print(
-            f"throughput, {args.sockets} sockets, {concurrency} concurrent callers, "
-            f"{args.seconds:.0f} s: {done / args.seconds:.0f} calls/s ({failed} failed)"
-        )
-    finally:
-        for sdk in sdks:
-            sdk.stop()
-        server.stop()
-        db.drop()
-        shutil.rmtree(folder, ignore_errors=True)
+            for i in range(1, args.sockets):
+                sdks.append(
+                    SdkProcess(server.ws_url, conn["secret"], instance=f"s{i}", log_dir=folder)
+                )
+            with server.client() as c:
+                wait_for_sockets(c, tenant.headers, conn["id"], args.sockets, timeout=60)
+            concurrency = args.sockets * 2
+            done, failed = asyncio.run(
+                throughput(server, tenant.headers, args.seconds, concurrency)
+            )
+            print(
+                f"throughput, {args.sockets} sockets, {concurrency} concurrent callers, "
+                f"{args.seconds:.0f} s: {done / args.seconds:.0f} calls/s ({failed} failed)"
+            )
+        finally:
+            for sdk in sdks:
+                sdk.stop()
 
 
 if __name__ == "__main__":

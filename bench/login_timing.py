@@ -7,33 +7,26 @@ against an unknown email, with production argon2 settings. Asserts nothing.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.live import LiveServer, ScratchDatabase
+from bench.harness import running_server
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="platos-login-bench-"))
-    db = ScratchDatabase("sqlite", folder)
     # Production argon2 cost (the tests lower it); rate limits out of the way.
     env = {"PLATOS_ARGON2_TIME_COST": "3", "PLATOS_ARGON2_MEMORY_KIB": "65536"}
-    server = LiveServer(
-        backend="sqlite", data_dir=folder, db=db, jwt_secret="t" * 48, extra_env=env
-    )
-    server.start()
-    try:
+    with running_server("sqlite", env) as server:
         account = server.register()
-        known, unknown = [], []
+        known: list[float] = []
+        unknown: list[float] = []
         with server.client() as c:
             for _ in range(args.rounds):
                 for email, bucket in (
@@ -49,10 +42,6 @@ def main() -> None:
                     assert resp.status_code == 401
         print(f"wrong password, known email: median {statistics.median(known):.1f} ms")
         print(f"unknown email:               median {statistics.median(unknown):.1f} ms")
-    finally:
-        server.stop()
-        db.drop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

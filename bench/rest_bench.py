@@ -15,14 +15,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.live import LiveServer, ScratchDatabase
+from bench.harness import running_server
 
 
 def run_wrk(url: str, token: str | None, seconds: int, connections: int) -> str:
@@ -67,11 +66,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="platos-bench-"))
-    db = ScratchDatabase(args.backend, folder)
-    server = LiveServer(backend=args.backend, data_dir=folder, db=db, jwt_secret="b" * 48)
-    server.start()
-    try:
+    with running_server(args.backend) as server:
         token = server.register()["access_token"]
         tool = "wrk" if shutil.which("wrk") else "python"
         print(
@@ -86,10 +81,6 @@ def main() -> None:
             else:
                 line = asyncio.run(run_python(url, tok, args.seconds, args.connections))
             print(f"{path:20s} {line}")
-    finally:
-        server.stop()
-        db.drop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
