@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from core import platform
 from core.migrate import upgrade_to_head
 from core.process import process_id
+from core.services import tool_calls
 from core.settings import Settings, get_settings
 from platos import docs_ui
 from platos.body_limit import BodySizeLimit
@@ -49,6 +50,7 @@ def create_app(
         plat = platform.Platform.create(settings)
         platform.install(plat)
         await plat.start()
+        await tool_calls.fail_abandoned(plat)
         sockets = SocketServer(plat, process_id()) if with_socket_server else None
         try:
             if sockets is not None:

@@ -53,3 +53,30 @@ def set_timestamp(
             )
     finally:
         engine.dispose()
+
+
+def insert_running_call(
+    server: LiveServer, *, call_id: uuid.UUID, org_id: str, connection_id: str, created_at: datetime
+) -> None:
+    engine = create_engine(server.db.sqlalchemy_url())
+    stored: object = created_at
+    if server.backend == "sqlite":
+        stored = created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO tool_calls (id, org_id, sdk_connection_id, tool_name, status,"
+                    " invoked_by_type, invoked_by_id, created_at) VALUES"
+                    " (:id, :org, :conn, 'add', 'running', 'user', :by, :ts)"
+                ),
+                {
+                    "id": _uuid(server, call_id),
+                    "org": _uuid(server, org_id),
+                    "conn": _uuid(server, connection_id),
+                    "by": _uuid(server, uuid.uuid4()),
+                    "ts": stored,
+                },
+            )
+    finally:
+        engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
 from core.signing import canonical_body
+from tests.dbaccess import insert_running_call
 from tests.factories import Tenant, key_header, new_tenant
 from tests.live import LiveServer, bearer
 from tests.sdk import (
@@ -251,3 +253,23 @@ def test_sdk_reconnects_after_a_server_restart(start_server, sdks, client: httpx
         wait_for_sockets(c, tenant.headers, conn["id"], 1, timeout=30)
         wait_until(lambda: "add" in online_tools(c, tenant.headers), what="re-registered")
         assert invoke(c, tenant.headers, "add", {"a": 40}).json()["result"] == 42
+
+
+def test_calls_abandoned_by_a_dead_api_process_are_closed_on_start(start_server):
+    live = start_server()
+    tenant = new_tenant(live)
+    conn = tenant.sdk_connection()
+    call_id = uuid.uuid4()
+    # A record left `running` an hour ago by a process that died mid-call.
+    insert_running_call(
+        live,
+        call_id=call_id,
+        org_id=tenant.org_id,
+        connection_id=conn["id"],
+        created_at=datetime.now(UTC) - timedelta(hours=1),
+    )
+    live.stop()
+    live.start()
+    with live.client() as c:
+        record = c.get(f"/api/v1/tool-calls/{call_id}", headers=tenant.headers).json()
+    assert record["status"] == "failed" and "abandoned" in record["error"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -78,6 +79,29 @@ async def close_call(
             "latency": latency_ms,
             "error": error,
             "now": utcnow(),
+        },
+    )
+
+
+_ABANDON = """
+UPDATE tool_calls SET status = 'failed', error = :error, completed_at = :now
+WHERE status = 'running' AND created_at < :cutoff
+"""
+MAX_TIMEOUT_MS = 300_000  # the spec's maximum timeout_ms
+# No call may legitimately run longer than the largest timeout; past it plus a margin,
+# a `running` record belongs to an API process that died mid-call.
+ABANDONED_AFTER = timedelta(milliseconds=MAX_TIMEOUT_MS) + timedelta(minutes=1)
+
+
+async def fail_abandoned(p: Platform) -> int:
+    """Close the records of calls whose API process died mid-call, so none stays running."""
+    now = utcnow()
+    return await p.sql.execute(
+        _ABANDON,
+        {
+            "error": "abandoned: the API process handling the call stopped",
+            "now": now,
+            "cutoff": now - ABANDONED_AFTER,
         },
     )
 

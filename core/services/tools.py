@@ -32,7 +32,6 @@ from core.tables import SdkConnection, ToolDeclaration
 from generated import models as api
 
 DEFAULT_TIMEOUT_MS = 30_000
-MAX_TIMEOUT_MS = 300_000
 
 # (declaration id, registered_at) -> compiled validator of its input_schema
 _validators: dict[tuple[uuid.UUID, str], Draft202012Validator] = {}
