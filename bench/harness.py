@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import shutil
 import sys
 import tempfile
@@ -11,24 +10,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.live import LiveServer, ScratchDatabase
+from tests.live import LiveServer, launch
 
 
 @contextmanager
 def running_server(backend: str, env: dict[str, str] | None = None) -> Iterator[LiveServer]:
     folder = Path(tempfile.mkdtemp(prefix="platos-bench-"))
-    db = ScratchDatabase(backend, folder)
-    server = LiveServer(
-        backend=backend,
-        data_dir=folder,
-        db=db,
-        jwt_secret=secrets.token_urlsafe(48),
-        extra_env=env or {},
-    )
-    server.start()
+    server = launch(backend, folder, env)
     try:
         yield server
     finally:
         server.stop()
-        db.drop()
+        server.db.drop()
         shutil.rmtree(folder, ignore_errors=True)

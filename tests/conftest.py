@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.live import BACKENDS, LiveServer, ScratchDatabase
+from tests.live import BACKENDS, LiveServer, launch
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -17,28 +15,10 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def _launch(backend: str, folder: Path, env: dict[str, str]) -> LiveServer:
-    folder.mkdir(parents=True, exist_ok=True)
-    db = ScratchDatabase(backend, folder)
-    server = LiveServer(
-        backend=backend,
-        data_dir=folder,
-        db=db,
-        jwt_secret=secrets.token_urlsafe(48),
-        extra_env=env,
-    )
-    try:
-        server.start()
-    except Exception:
-        db.drop()
-        raise
-    return server
-
-
 @pytest.fixture(scope="session")
 def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The shared server for this backend."""
-    live = _launch(backend, tmp_path_factory.mktemp(f"server-{backend}"), {})
+    live = launch(backend, tmp_path_factory.mktemp(f"server-{backend}"), {})
     yield live
     live.stop()
     live.db.drop()
@@ -52,7 +32,7 @@ def start_server(
     started: list[LiveServer] = []
 
     def start(**env: str) -> LiveServer:
-        live = _launch(backend, tmp_path_factory.mktemp(f"own-{backend}"), env)
+        live = launch(backend, tmp_path_factory.mktemp(f"own-{backend}"), env)
         started.append(live)
         return live
 

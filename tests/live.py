@@ -13,12 +13,15 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
+from sqlalchemy import Connection, create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("PLATOS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -59,6 +62,20 @@ class ScratchDatabase:
 
     def sqlalchemy_url(self) -> str:
         return self.url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction on this database, committed on success; the engine is disposed."""
+        engine = create_engine(self.sqlalchemy_url())
+        try:
+            with engine.begin() as conn:
+                yield conn
+        finally:
+            engine.dispose()
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.begin() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
 
     def drop(self) -> None:
         if self._pg_name:
@@ -167,6 +184,25 @@ class LiveServer:
         data: dict[str, Any] = resp.json()
         data["password"] = body["password"]
         return data
+
+
+def launch(backend: str, folder: Path, env: dict[str, str] | None = None) -> LiveServer:
+    """A started server of its own: a fresh database and data folder, a random key."""
+    folder.mkdir(parents=True, exist_ok=True)
+    db = ScratchDatabase(backend, folder)
+    server = LiveServer(
+        backend=backend,
+        data_dir=folder,
+        db=db,
+        jwt_secret=secrets.token_urlsafe(48),
+        extra_env=env or {},
+    )
+    try:
+        server.start()
+    except Exception:
+        db.drop()
+        raise
+    return server
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.dbaccess import set_timestamp
 from tests.factories import Tenant, key_header, new_tenant
@@ -18,15 +17,6 @@ from tests.test_auth import assert_problem
 @pytest.fixture
 def tenant(server: LiveServer) -> Tenant:
     return new_tenant(server)
-
-
-def _rows(server: LiveServer, sql: str) -> list[tuple]:
-    engine = create_engine(server.db.sqlalchemy_url())
-    try:
-        with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(sql))]
-    finally:
-        engine.dispose()
 
 
 def test_create_shows_the_key_once_and_stores_only_a_hash(
@@ -40,7 +30,7 @@ def test_create_shows_the_key_once_and_stores_only_a_hash(
     (entry,) = listed["items"]
     assert set(entry) == {"id", "name", "prefix", "created_at", "last_used_at", "expires_at"}
     assert created["key"] not in str(listed)
-    stored = _rows(server, "SELECT * FROM api_keys")
+    stored = server.db.rows("SELECT * FROM api_keys")
     assert created["key"] not in str(stored)
     # Two keys never collide.
     assert tenant.api_key()["key"] != created["key"]

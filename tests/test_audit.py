@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.factories import Tenant, key_header, new_tenant
 from tests.live import PASSWORD, LiveServer, bearer
@@ -72,10 +71,7 @@ def test_security_events_are_recorded_without_secrets(
     assert failed["actor_type"] == "anonymous" and failed["target_id"] == tenant.owner["user"]["id"]
     assert events == sorted(events, key=lambda e: e["created_at"], reverse=True)
 
-    engine = create_engine(server.db.sqlalchemy_url())
-    with engine.connect() as db:
-        stored = str([tuple(r) for r in db.execute(text("SELECT * FROM audit_events"))])
-    engine.dispose()
+    stored = str(server.db.rows("SELECT * FROM audit_events"))
     for secret in (
         PASSWORD,
         "wrong-password!",

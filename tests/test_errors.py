@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import httpx
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from tests.live import PASSWORD, LiveServer, bearer
 from tests.test_auth import assert_problem
@@ -101,10 +101,8 @@ def test_unhandled_error_is_a_bare_500(start_server: Callable[..., LiveServer]):
     live = start_server()
     reg = live.register()
     # Break the database under the running server: the next org read fails inside SQLAlchemy.
-    engine = create_engine(live.db.sqlalchemy_url())
-    with engine.begin() as conn:
+    with live.db.begin() as conn:
         conn.execute(text("ALTER TABLE organizations RENAME TO organizations_gone"))
-    engine.dispose()
     with live.client() as c:
         resp = c.get("/api/v1/org", headers=bearer(reg["access_token"]))
         body = assert_problem(resp, 500, "internal-error")

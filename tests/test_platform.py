@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import core.tables  # noqa: F401
@@ -44,13 +44,9 @@ def test_migrate_creates_schema_matching_the_tables(scratch: ScratchDatabase, tm
     assert first.returncode == 0, first.stderr
     again = _migrate(scratch.url, tmp_path)  # idempotent
     assert again.returncode == 0, again.stderr
-    engine = create_engine(scratch.sqlalchemy_url())
-    try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    finally:
-        engine.dispose()
+    with scratch.begin() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert diff == [], f"tables and migrations differ: {diff}"
     assert version is not None
 

@@ -58,7 +58,7 @@ class Registrar:
         self._latest = [frame]
         await self._p.channel.presence_changed()
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
+            self._writer = spawn(self._write())
 
     async def _write(self) -> None:
         while self._latest:
@@ -78,8 +78,9 @@ class Registrar:
                 log.exception("could not store the declaration of %s", self._sock.connection_id)
 
     def stop(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
+        """The socket is gone. A pending write still runs (at most one, within a second),
+        so the stored declaration is the last one the socket sent."""
+        self._writer = None
 
 
 async def serve_socket(

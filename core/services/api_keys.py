@@ -15,6 +15,7 @@ from core.platform import Platform
 from core.principal import Principal
 from core.security.opaque import API_KEY_PREFIX, digest, display_prefix, new_secret
 from core.services import audit
+from core.services.names import clean_name
 from core.services.paging import fetch_page
 from core.tables import ApiKey
 from generated import models as api
@@ -44,7 +45,7 @@ async def create(
     secret = new_secret(API_KEY_PREFIX)
     key = ApiKey(
         org_id=principal.org_id,
-        name=body.name.root.strip(" "),
+        name=clean_name(body.name.root),
         prefix=display_prefix(secret, API_KEY_PREFIX),
         key_hash=digest(secret),
         created_by=principal.actor_id,

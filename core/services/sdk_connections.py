@@ -16,6 +16,7 @@ from core.platform import Platform
 from core.principal import Principal
 from core.security.tokens import SdkClaims, TokenInvalid
 from core.services import audit, tools
+from core.services.names import clean_name
 from core.services.paging import fetch_page
 from core.tables import SdkConnection
 from generated import models as api
@@ -76,7 +77,7 @@ async def create(
     require_admin(principal, "create SDK connections")
     conn = SdkConnection(
         org_id=principal.org_id,
-        name=body.name.root.strip(" "),
+        name=clean_name(body.name.root),
         secret_jti=uuid.uuid4().hex,
         created_by=principal.actor_id,
     )
