@@ -46,21 +46,25 @@ def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def sync_engine(settings: Settings) -> Engine:
     """A sync engine, for migrations and maintenance commands."""
     _, sync_url = driver_urls(settings.database_url)
-    engine = create_engine(sync_url)
+    engine = create_engine(sync_url, hide_parameters=True)
     if settings.is_sqlite:
         event.listen(engine, "connect", sqlite_pragmas)
     return engine
 
 
+# hide_parameters: a failing statement's error (and so its logged traceback) names no
+# bound value; they are password hashes, token digests and customers' data.
 def async_engine(settings: Settings) -> AsyncEngine:
     async_url, _ = driver_urls(settings.database_url)
     if settings.is_sqlite:
-        engine = create_async_engine(async_url, pool_size=8, max_overflow=8)
+        engine = create_async_engine(async_url, pool_size=8, max_overflow=8, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", sqlite_pragmas)
     else:
         # No pre-ping: it costs a round trip on every checkout of every request;
         # recycling bounds the life of a connection instead.
-        engine = create_async_engine(async_url, pool_size=10, max_overflow=20, pool_recycle=1800)
+        engine = create_async_engine(
+            async_url, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True
+        )
     return engine
 
 

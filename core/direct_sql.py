@@ -56,7 +56,11 @@ class DirectSQL:
             self._sqlite.execute(f"PRAGMA busy_timeout={WRITE_BUSY_MS}")
         else:
             self._async = create_async_engine(
-                async_url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, pool_size=10
+                async_url,
+                isolation_level="AUTOCOMMIT",
+                pool_reset_on_return=None,
+                pool_size=10,
+                hide_parameters=True,
             )
 
     @property

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +23,7 @@ class Settings:
     ws_port: int
     data_dir: Path
     database_url: str
-    jwt_secret: str
+    jwt_secret: str = field(repr=False)  # never in a log line or a traceback
     jwt_issuer: str
     access_token_ttl: int
     refresh_token_ttl: int
@@ -62,14 +64,16 @@ def _jwt_secret(data_dir: Path) -> str:
     path = data_dir / JWT_SECRET_FILE
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting at once must not each write a different key.
+        # Written whole under a temporary name, then linked into place: a process starting
+        # at the same moment sees either no key or the whole key, and the first link wins.
+        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".jwt-secret-")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
+            with os.fdopen(fd, "w") as fh:  # mkstemp creates it 0600
                 fh.write(secrets.token_urlsafe(48))
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
     secret = path.read_text().strip()
     if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
         raise SystemExit(f"{path} holds a key shorter than {MIN_JWT_SECRET_BYTES} bytes")

@@ -20,9 +20,9 @@ from core.process import process_id
 from core.services import tool_calls
 from core.settings import Settings, get_settings
 from platos import docs_ui
-from platos.body_limit import BodySizeLimit
 from platos.connexion31 import VALIDATOR_MAP, enable_openapi_31
 from platos.problems import install_problem_handlers
+from platos.request_body import RequestBodyGuard
 from ws.server import SocketServer
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "spec" / "openapi.yaml"
@@ -72,7 +72,8 @@ def create_app(
         validator_map=VALIDATOR_MAP,
         swagger_ui_options=SwaggerUIOptions(serve_spec=False, swagger_ui=False),
     )
-    for path, name, endpoint in docs_ui.routes(spec):
+    docs_routes = docs_ui.routes(spec)
+    for path, name, endpoint in docs_routes:
         app.add_url_rule(path, endpoint=name, view_func=endpoint, methods=["GET"])
-    install_problem_handlers(app, spec)
-    return BodySizeLimit(app)
+    install_problem_handlers(app, spec, [path for path, _, _ in docs_routes])
+    return RequestBodyGuard(app)

@@ -14,9 +14,7 @@ is the one place that fixes both:
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
@@ -30,27 +28,25 @@ from connexion.validators import (
     ParameterValidator,
     TextResponseBodyValidator,
 )
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from core.jsonschema_messages import describe
+from core import strict_json
+from core.json_schema import describe, first_error, validator_for
 
 logger = logging.getLogger(__name__)
 
-_FORMATS = Draft202012Validator.FORMAT_CHECKER
-_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 # id(schema) -> (schema, validator). Connexion hands the same schema dict to
 # every request of an operation; keeping the dict in the value pins its id.
-_compiled: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+_compiled: dict[int, tuple[dict[str, Any], Any]] = {}
 
 
-def compiled_validator(schema: dict[str, Any]) -> Draft202012Validator:
-    """The Draft 2020-12 validator for `schema`, compiled on first use."""
+def compiled_validator(schema: dict[str, Any]) -> Any:
+    """The Draft 2020-12 validator for `schema` (core.json_schema), compiled on first use."""
     hit = _compiled.get(id(schema))
     if hit is not None and hit[0] is schema:
         return hit[1]
-    validator = Draft202012Validator(schema, format_checker=_FORMATS)
+    validator = validator_for(schema)
     _compiled[id(schema)] = (schema, validator)
     return validator
 
@@ -70,7 +66,7 @@ class JSONBodyValidator2020(JSONRequestBodyValidator):
     """Request bodies: strict UTF-8 JSON, validated with Draft 2020-12."""
 
     @property
-    def _validator(self) -> Draft202012Validator:
+    def _validator(self) -> Any:
         return compiled_validator(self._schema)
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
@@ -78,21 +74,16 @@ class JSONBodyValidator2020(JSONRequestBodyValidator):
         if not raw:
             return None
         try:
-            body = json.loads(raw.decode(self._encoding))
-            if _MAYBE_SURROGATE.search(raw):
-                # json.loads lets lone UTF-16 surrogates through ("\\ud800"); no database
-                # can store them, so refuse them here rather than fail later with a 500.
-                json.dumps(body, ensure_ascii=False).encode("utf-8")
-            return body
+            return strict_json.loads(raw.decode(self._encoding))
         except (UnicodeError, LookupError) as exc:
             raise MalformedBodyProblem(detail="The body is not valid UTF-8 JSON.") from exc
-        except json.JSONDecodeError as exc:
-            raise MalformedBodyProblem(detail=f"The body is not valid JSON: {exc.msg}.") from exc
+        except strict_json.NotStrictJson as exc:
+            raise MalformedBodyProblem(detail=f"The body is {exc}.") from exc
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not self._nullable and body is None:
             raise BadRequestProblem(detail="A JSON request body is required.")
-        error = next(iter(self._validator.iter_errors(body)), None)
+        error = first_error(self._validator, body)
         if error is not None:
             raise BadRequestProblem(detail=describe(error))
         return None
@@ -110,7 +101,7 @@ class ParameterValidator2020(ParameterValidator):
             if param.get("required"):
                 return f"Missing {parameter_type} parameter '{param['name']}'"
             return None
-        error = next(iter(compiled_validator(param.get("schema", param)).iter_errors(value)), None)
+        error = first_error(compiled_validator(param.get("schema", param)), value)
         if error is None:
             return None
         return f"{parameter_type} parameter '{param.get('name', param_name)}': {describe(error)}"
@@ -120,11 +111,11 @@ class JSONResponseValidator2020(JSONResponseBodyValidator):
     """Response bodies: Draft 2020-12, so the server cannot drift from its own spec."""
 
     @property
-    def validator(self) -> Draft202012Validator:  # type: ignore[override]
+    def validator(self) -> Any:
         return compiled_validator(self._schema)
 
     def _validate(self, body: Any) -> None:
-        error = next(iter(self.validator.iter_errors(body)), None)
+        error = first_error(self.validator, body)
         if error is not None:
             logger.error("response does not conform to the spec: %s", describe(error))
             raise NonConformingResponseBody(detail="The response does not conform to the spec.")

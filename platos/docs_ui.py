@@ -23,7 +23,7 @@ _SWAGGER_HTML = """<!doctype html>
 <body><div id="swagger-ui"></div>
 <script src="/static/swagger-ui/swagger-ui-bundle.js"></script>
 <script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui",
-  deepLinking: true, persistAuthorization: true});</script>
+  deepLinking: true, persistAuthorization: true, validatorUrl: null});</script>
 </body></html>
 """
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from pydantic import ValidationError as PydanticValidationError
 from starlette.exceptions import HTTPException
 
 from core import errors
@@ -91,23 +93,31 @@ def _connexion_problem(_request: ConnexionRequest, exc: Exception) -> ConnexionR
 
 
 class AllowedMethods:
-    """The methods the spec documents for a concrete request path (for 405's `Allow`).
+    """The methods a concrete request path allows (for 405's `Allow`): those the spec
+    documents, plus the docs pages' GET.
 
     Connexion routes each method separately, so Starlette's own `Allow` lists
-    only the first operation that matched the path.
+    only the first operation that matched the path, and a wrong method on a route
+    added outside the spec comes out as a 404.
     """
 
-    def __init__(self, spec: dict[str, Any]) -> None:
-        self._paths = [
-            (
-                re.compile("^" + re.sub(r"\\{[^/}]+\\}", "[^/]+", re.escape(path)) + "$"),
-                ", ".join(sorted(m.upper() for m in item if m in HTTP_METHODS)),
-            )
+    def __init__(self, spec: dict[str, Any], extra_get_paths: list[str]) -> None:
+        methods = {
+            path: sorted(m.upper() for m in item if m in HTTP_METHODS)
             for path, item in spec.get("paths", {}).items()
-        ]
+        }
+        methods.update({path: ["GET"] for path in extra_get_paths})
+        self._paths = [(_path_regex(path), ", ".join(allowed)) for path, allowed in methods.items()]
 
     def for_path(self, path: str) -> str | None:
         return next((methods for pattern, methods in self._paths if pattern.match(path)), None)
+
+
+def _path_regex(template: str) -> re.Pattern[str]:
+    """`/a/{id}` matches one segment; Starlette's `{name:path}` matches the rest."""
+    escaped = re.escape(template)
+    escaped = re.sub(r"\\{[^/}]+:path\\}", ".+", escaped)
+    return re.compile("^" + re.sub(r"\\{[^/}]+\\}", "[^/]+", escaped) + "$")
 
 
 def _http_exception_handler(allowed: AllowedMethods) -> ErrorHandler:
@@ -116,10 +126,14 @@ def _http_exception_handler(allowed: AllowedMethods) -> ErrorHandler:
         kind = _BY_STATUS.get(exc.status_code)
         if kind is None:
             return problem_response(errors.InternalError)
-        if exc.status_code == 405:
-            methods = allowed.for_path(request.url.path) or (exc.headers or {}).get("Allow", "")
+        methods = allowed.for_path(request.url.path)
+        wrong_method = methods is not None and request.method not in methods.split(", ")
+        if exc.status_code == 405 or (exc.status_code == 404 and wrong_method):
+            methods = methods or (exc.headers or {}).get("Allow", "")
             return problem_response(
-                kind, "This route does not allow that method.", {"Allow": methods}
+                errors.MethodNotAllowed,
+                "This route does not allow that method.",
+                {"Allow": methods},
             )
         detail = "No such route." if exc.status_code == 404 else None
         return problem_response(kind, detail)
@@ -127,13 +141,31 @@ def _http_exception_handler(allowed: AllowedMethods) -> ErrorHandler:
     return handle
 
 
-def _unhandled(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    logger.error("unhandled error", exc_info=exc)
+def _unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    # The traceback, and the error's own text only where it cannot quote the request:
+    # pydantic's message repeats the input (a password, a token), so only its locations
+    # and rules are logged.
+    if isinstance(exc, PydanticValidationError):
+        summary = str(exc.errors(include_input=False, include_url=False, include_context=False))
+    else:
+        summary = str(exc)
+    logger.error(
+        "unhandled error on %s %s: %s: %s\nTraceback (most recent call last):\n%s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        summary[:2000],
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
     return problem_response(errors.InternalError)
 
 
-def install_problem_handlers(app: AsyncApp, spec: dict[str, Any]) -> None:
+def install_problem_handlers(
+    app: AsyncApp, spec: dict[str, Any], extra_get_paths: list[str]
+) -> None:
+    """`extra_get_paths`: routes added outside the spec (the docs pages), GET only."""
+    allowed = AllowedMethods(spec, extra_get_paths)
     app.add_error_handler(errors.DomainError, _domain_error)
     app.add_error_handler(ProblemException, _connexion_problem)
-    app.add_error_handler(HTTPException, _http_exception_handler(AllowedMethods(spec)))
+    app.add_error_handler(HTTPException, _http_exception_handler(allowed))
     app.add_error_handler(Exception, _unhandled)

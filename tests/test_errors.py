@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -94,7 +96,58 @@ def test_validation_errors_never_echo_secrets(server: LiveServer, client: httpx.
     resp = client.post(
         "/api/v1/auth/refresh", json={"refresh_token": reg["refresh_token"], "extra": 1}
     )
+    assert_problem(resp, 400, "validation-error")
     assert reg["refresh_token"] not in resp.text
+
+
+def test_wrong_method_on_the_docs_pages_is_405(client: httpx.Client):
+    for path in ("/openapi.json", "/docs", "/redoc", "/static/redoc/redoc.standalone.js"):
+        resp = client.post(path)
+        assert_problem(resp, 405, "method-not-allowed")
+        assert resp.headers["allow"] == "GET"
+
+
+def test_body_without_content_type_is_415_and_not_logged(server: LiveServer, client: httpx.Client):
+    secret = f"unlogged-{uuid.uuid4().hex}"
+    for path in ("/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/refresh"):
+        body = json.dumps({"email": "a@example.com", "password": secret, "refresh_token": secret})
+        resp = client.post(path, content=body.encode())  # httpx adds no Content-Type here
+        assert_problem(resp, 415, "unsupported-media-type")
+    assert secret not in server.log()
+
+
+def test_non_json_numbers_are_400(server: LiveServer, client: httpx.Client):
+    reg = server.register()
+    headers = {**bearer(reg["access_token"]), "content-type": "application/json"}
+    for number in ("NaN", "Infinity", "-Infinity", "1e400", "1" * 5000):
+        resp = client.patch(
+            "/api/v1/org", headers=headers, content=f'{{"settings": {{"a": {number}}}}}'
+        )
+        assert_problem(resp, 400, "malformed-body")
+    org = client.get("/api/v1/org", headers=headers).json()
+    assert "a" not in org["settings"]
+
+
+def test_a_final_newline_does_not_pass_a_pattern(server: LiveServer, client: httpx.Client):
+    # JSON Schema patterns are ECMA-262: `$` is the end of the string, not "before a final
+    # newline" as in Python. Once the pattern let these through, and they failed later (500).
+    reg = server.register()
+    email = reg["user"]["email"]
+    for path, body in (
+        ("/api/v1/auth/login", {"email": email + "\n", "password": PASSWORD}),
+        (
+            "/api/v1/auth/register",
+            {
+                "email": "n@example.com",
+                "password": PASSWORD,
+                "name": "N\n",
+                "organization_name": "O",
+            },
+        ),
+    ):
+        assert_problem(client.post(path, json=body), 400, "validation-error")
+    resp = client.patch("/api/v1/org", headers=bearer(reg["access_token"]), json={"name": "X\n"})
+    assert_problem(resp, 400, "validation-error")
 
 
 def test_unhandled_error_is_a_bare_500(start_server: Callable[..., LiveServer]):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import httpx
@@ -350,6 +351,7 @@ def test_withdrawing_an_invitation_kills_its_token(tenant: Tenant, client: httpx
 
 def test_api_key_cannot_manage_or_list_members(tenant: Tenant, client: httpx.Client):
     key = key_header(tenant.api_key())
+    member = tenant.add_member("member")
     assert_problem(client.get("/api/v1/org/members", headers=key), 403, "forbidden")
     assert_problem(
         client.post(
@@ -358,6 +360,50 @@ def test_api_key_cannot_manage_or_list_members(tenant: Tenant, client: httpx.Cli
         403,
         "forbidden",
     )
+    path = f"/api/v1/org/members/{member['member_id']}"
+    assert_problem(
+        client.patch(f"{path}/role", headers=key, json={"role": "admin"}), 403, "forbidden"
+    )
+    assert_problem(client.delete(path, headers=key), 403, "forbidden")
+    (listed,) = [m for m in _members(client, tenant.headers)["items"] if m["id"] == path[-36:]]
+    assert listed["role"] == "member"
+
+
+def test_admin_cannot_rewrite_an_owner_invitation(tenant: Tenant, client: httpx.Client):
+    admin = bearer(tenant.add_member("admin")["access_token"])
+    email = f"heir-{uuid.uuid4().hex[:8]}@example.com"
+    invite = client.post(
+        "/api/v1/org/members", headers=tenant.headers, json={"email": email, "role": "owner"}
+    ).json()
+    # Re-inviting the address would replace the owner's invitation: not for an admin.
+    again = client.post(
+        "/api/v1/org/members", headers=admin, json={"email": email, "role": "member"}
+    )
+    assert_problem(again, 403, "forbidden")
+    assert_problem(
+        client.delete(f"/api/v1/org/members/{invite['id']}", headers=admin), 403, "forbidden"
+    )
+    joined = register_invited(client, email, invite["invite_token"])
+    assert joined.status_code == 201, joined.text
+    me = client.get("/api/v1/auth/me", headers=bearer(joined.json()["access_token"])).json()
+    assert me["role"] == "owner"
+
+
+def test_concurrent_invitations_of_one_address_leave_one(server: LiveServer, tenant: Tenant):
+    email = f"race-{uuid.uuid4().hex[:8]}@example.com"
+
+    def invite(role: str) -> httpx.Response:
+        with server.client() as c:
+            return c.post(
+                "/api/v1/org/members", headers=tenant.headers, json={"email": email, "role": role}
+            )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(invite, ["member", "admin"] * 4))
+    assert [a.status_code for a in answers] == [201] * 8, [a.text for a in answers]
+    with server.client() as c:
+        pending = [m for m in _members(c, tenant.headers)["items"] if m["email"] == email]
+    assert len(pending) == 1 and {a.json()["id"] for a in answers} == {pending[0]["id"]}
 
 
 def test_unknown_member_is_404(tenant: Tenant, client: httpx.Client):

@@ -113,3 +113,26 @@ def test_members_may_not_see_connections(tenant: Tenant, client: httpx.Client):
     assert_problem(
         client.get(f"/api/v1/org/sdk-connections/{uuid.uuid4()}", headers=h), 403, "forbidden"
     )
+
+
+def test_admins_manage_connections_and_keys(
+    server: LiveServer, tenant: Tenant, client: httpx.Client
+):
+    admin = bearer(tenant.add_member("admin")["access_token"])
+    created = client.post("/api/v1/org/sdk-connections", headers=admin, json={"name": "by-admin"})
+    assert created.status_code == 201, created.text
+    conn = created.json()
+    path = f"/api/v1/org/sdk-connections/{conn['id']}"
+    listed = client.get("/api/v1/org/sdk-connections", headers=admin).json()["items"]
+    assert [c["id"] for c in listed] == [conn["id"]]
+    assert client.get(path, headers=admin).json()["name"] == "by-admin"
+    rotated = client.post(f"{path}/rotate", headers=admin)
+    assert rotated.status_code == 200 and rotated.json()["secret"] != conn["secret"]
+    assert client.delete(path, headers=admin).status_code == 204
+    assert not _secret_is_live(server, rotated.json()["secret"])
+
+    key = client.post("/api/v1/org/api-keys", headers=admin, json={"name": "admin-key"}).json()
+    keys = client.get("/api/v1/org/api-keys", headers=admin).json()["items"]
+    assert [k["id"] for k in keys] == [key["id"]]
+    assert client.delete(f"/api/v1/org/api-keys/{key['id']}", headers=admin).status_code == 204
+    assert_problem(client.get("/api/v1/org", headers=key_header(key)), 401, "unauthorized")

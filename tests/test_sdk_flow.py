@@ -164,6 +164,7 @@ def test_revocation_and_rotation_close_live_sockets(
     sdk_v = sdks(server, revoked["secret"], instance="rev")
     wait_for_sockets(client, tenant.headers, rotated["id"], 1)
     wait_for_sockets(client, tenant.headers, revoked["id"], 1)
+    wait_until(lambda: len(online_tools(client, tenant.headers).get("add", [])) == 2)
     client.post(f"/api/v1/org/sdk-connections/{rotated['id']}/rotate", headers=tenant.headers)
     client.delete(f"/api/v1/org/sdk-connections/{revoked['id']}", headers=tenant.headers)
     wait_for_sockets(client, tenant.headers, rotated["id"], 0)
@@ -173,6 +174,13 @@ def test_revocation_and_rotation_close_live_sockets(
             lambda s=sdk: "4001" in s.log() and "HTTP 401" in s.log(), what="closed, refused"
         )
     assert_problem(invoke(client, tenant.headers, "add", {"a": 1}), 503, "tool-unavailable")
+    # The rotated connection's tools stay listed (offline) until it reconnects; the revoked
+    # connection's are gone, and naming it is like naming no connection at all.
+    listed = client.get("/api/v1/tools", headers=tenant.headers).json()["items"]
+    assert {t["sdk_connection_id"] for t in listed} == {rotated["id"]}
+    assert not any(t["online"] for t in listed)
+    gone = invoke(client, tenant.headers, "add", {"a": 1}, sdk_connection_id=revoked["id"])
+    assert_problem(gone, 404, "not-found")
 
 
 def test_handshake_refuses_user_tokens_and_api_keys(

@@ -33,6 +33,8 @@ PUBLIC = {
 }
 # Which of A's objects each path parameter names.
 ID_PARAMS = {"member_id", "key_id", "connection_id", "tool_name", "call_id"}
+# Identifiers in query strings and bodies: the field, and which of A's objects it names.
+ID_FIELDS = {"sdk_connection_id": "connection_id"}
 
 
 def missing_value(param: str) -> str:
@@ -56,6 +58,26 @@ def request_example(spec: dict[str, Any], op: dict[str, Any]) -> Any:
     (example,) = content["examples"].values()
     ref = example["$ref"].rsplit("/", 1)[1]
     return spec["components"]["examples"][ref]["value"]
+
+
+def body_properties(spec: dict[str, Any], op: dict[str, Any]) -> set[str]:
+    content = op.get("requestBody", {}).get("content", {}).get("application/json")
+    if content is None:
+        return set()
+    schema = content["schema"]
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return set(schema.get("properties", {}))
+
+
+def query_parameters(spec: dict[str, Any], op: dict[str, Any]) -> set[str]:
+    names = set()
+    for param in op.get("parameters", []):
+        if "$ref" in param:
+            param = spec["components"]["parameters"][param["$ref"].rsplit("/", 1)[1]]
+        if param["in"] == "query":
+            names.add(param["name"])
+    return names
 
 
 class Credentials:
@@ -89,16 +111,23 @@ class Credentials:
 
 
 def snapshot(client: httpx.Client, tenant: Tenant) -> dict[str, Any]:
-    """A's data as A's owner sees it."""
+    """A's data as A's owner sees it, without what A's live SDK changes by itself
+    (heartbeats move `last_seen_at` and the tools' health)."""
     h = tenant.headers
     get = lambda path: client.get(path, headers=h, params={"limit": 200}).json()  # noqa: E731
     audit = get("/api/v1/org/audit-log")
+    connections = get("/api/v1/org/sdk-connections")
+    for item in connections["items"]:
+        item.pop("last_seen_at", None)
+    tools = get("/api/v1/tools")
+    for item in tools["items"]:
+        item.pop("health", None)
     return {
         "org": client.get("/api/v1/org", headers=h).json(),
         "members": get("/api/v1/org/members"),
         "keys": get("/api/v1/org/api-keys"),
-        "connections": get("/api/v1/org/sdk-connections"),
-        "tools": get("/api/v1/tools"),
+        "connections": connections,
+        "tools": tools,
         "calls": get("/api/v1/tool-calls"),
         "audit": [e for e in audit["items"] if e["action"] != "auth.login_succeeded"],
     }
@@ -165,6 +194,9 @@ def orgs(
         "secret_plan",
         "a_secret_",
         call["call_id"],
+        pending["invite_token"],
+        key["key"],
+        conn["secret"],
     ]
     yield a, ids, markers, new_tenant(server)
     sdk.stop()
@@ -179,6 +211,13 @@ def test_every_operation_is_covered(client: httpx.Client):
         assert op.get("security", spec["security"]), f"{method} {path} has no security"
         params = set(re.findall(r"{(\w+)}", path))
         assert params <= ID_PARAMS, f"{method} {path}: no tenancy probe knows {params - ID_PARAMS}"
+        fields = {
+            name
+            for name in query_parameters(spec, op) | body_properties(spec, op)
+            if name.endswith("_id")
+        }
+        unknown = fields - set(ID_FIELDS)
+        assert not unknown, f"{method} {path}: no tenancy probe knows {unknown}"
 
 
 def test_org_b_cannot_reach_org_a(
@@ -197,22 +236,27 @@ def test_org_b_cannot_reach_org_a(
     operations.sort(key=lambda item: item[1] == "/api/v1/auth/logout")
     for method, path, op in operations:
         body = request_example(spec, op)
+        # A's identifiers in the query and the body too (a filter, a routing choice).
+        query = {f: a_ids[ID_FIELDS[f]] for f in query_parameters(spec, op) if f in ID_FIELDS}
+        for field in body_properties(spec, op) & set(ID_FIELDS):
+            body = {**(body or {}), field: a_ids[ID_FIELDS[field]]}
         params = re.findall(r"{(\w+)}", path)
         for kind in b_creds.kinds():
             where = f"{method} {path} as B's {kind}"
+            send = {"headers": b_creds.headers(kind), "json": body, "params": query}
             if params:
                 target = path.format(**{p: a_ids[p] for p in params})
                 missing = path.format(**{p: missing_value(p) for p in params})
-                resp = client.request(method, target, headers=b_creds.headers(kind), json=body)
-                control = client.request(method, missing, headers=b_creds.headers(kind), json=body)
+                resp = client.request(method, target, **send)
+                control = client.request(method, missing, **send)
                 assert resp.status_code in (403, 404), f"{where}: {resp.status_code} {resp.text}"
                 assert (resp.status_code, resp.json()) == (control.status_code, control.json()), (
                     where
                 )
-                if kind == "owner":
+                if kind in ("owner", "admin"):  # both may act on every object of their org
                     assert resp.status_code == 404, where
             else:
-                resp = client.request(method, path, headers=b_creds.headers(kind), json=body)
+                resp = client.request(method, path, **send)
                 assert resp.status_code < 500, f"{where}: {resp.status_code} {resp.text}"
             for marker in markers:
                 assert marker not in resp.text, f"{where} leaked {marker!r}"

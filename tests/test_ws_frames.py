@@ -49,6 +49,9 @@ def test_parse_known_frames():
             "invalid tool_register",
         ),
         ("[" * 100_000, "malformed JSON"),
+        ('{"type": "tool_result", "call_id": "c", "result": NaN, "latency_ms": 1}', "NaN"),
+        ('{"type": "tool_result", "call_id": "c", "result": 1e400, "latency_ms": 1}', "range"),
+        ('{"type": "tool_error", "call_id": "c", "error": "\\ud800"}', "surrogate"),
     ],
 )
 def test_parse_bad_frames(raw: str, reason: str):

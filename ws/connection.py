@@ -105,7 +105,11 @@ async def serve_socket(
             sock.last_seen = time.time()
             if time.monotonic() - last_seen_write > limits.LAST_SEEN_WRITE_S:
                 last_seen_write = time.monotonic()
-                spawn(tool_service.touch_connection(p, connection_id=sock.connection_id))
+                spawn(
+                    tool_service.touch_connection(
+                        p, org_id=sock.org_id, connection_id=sock.connection_id
+                    )
+                )
             if isinstance(raw, bytes):
                 reason = "binary frame"
                 log.warning("binary frame from connection %s: closing", sock.connection_id)

@@ -8,12 +8,12 @@ sends an error frame; it logs, and drops the frame.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from core import strict_json
 from generated import models as api
 
 InboundFrame = (
@@ -40,9 +40,9 @@ class BadFrame:
 
 def parse(raw: str) -> InboundFrame | BadFrame:
     try:
-        data: Any = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        return BadFrame(f"malformed JSON: {type(exc).__name__}")
+        data: Any = strict_json.loads(raw)
+    except strict_json.NotStrictJson as exc:
+        return BadFrame(f"malformed JSON: {exc}")
     if not isinstance(data, dict):
         return BadFrame("a frame must be a JSON object")
     kind = data.get("type")

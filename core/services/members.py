@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from core.clock import utcnow
@@ -75,8 +75,17 @@ def _guard_owner_role(principal: Principal, *, current: str | None, wanted: str 
 
 
 async def _lock_org(db: AsyncSession, org_id: uuid.UUID) -> None:
-    # PostgreSQL: serialise owner changes in one org (SQLite serialises all writes anyway).
-    await db.exec(select(Organization.id).where(Organization.id == org_id).with_for_update())
+    """Serialise membership changes in one org, before anything is read.
+
+    A write, not SELECT ... FOR UPDATE: the same statement takes the org's row lock on
+    PostgreSQL and, on SQLite, opens the transaction with the database's write lock
+    (pysqlite only begins a transaction at the first write, so reads before it would
+    see a state another writer may change before ours commits)."""
+    await db.exec(
+        update(Organization)
+        .where(Organization.id == org_id)
+        .values(updated_at=Organization.updated_at)
+    )
 
 
 async def _ensure_an_owner_remains(db: AsyncSession, org_id: uuid.UUID) -> None:
@@ -110,22 +119,22 @@ async def invite(db: AsyncSession, *, principal: Principal, body: api.MemberInvi
     """Add an existing user at once, or create (or renew) a pending invitation."""
     require_admin(principal, "invite members")
     role = body.role.root
-    _guard_owner_role(principal, current=None, wanted=role)
+    await _lock_org(db, principal.org_id)  # two invitations of one address at once: one row
     email = body.email.root.lower()
-    user = (await db.exec(select(User).where(User.email_normalized == email))).scalar_one_or_none()
     org_members = select(Membership).where(Membership.org_id == principal.org_id)
+    pending_query = org_members.where(
+        Membership.status == "pending", Membership.invite_email == email
+    )
+    pending = (await db.exec(pending_query)).scalar_one_or_none()
+    # Replacing an invitation is changing it: an admin may not touch an owner's.
+    _guard_owner_role(principal, current=pending.role if pending else None, wanted=role)
+    user = (await db.exec(select(User).where(User.email_normalized == email))).scalar_one_or_none()
     if user is not None:
         existing = await db.exec(org_members.where(Membership.user_id == user.id))
         if existing.scalar_one_or_none() is not None:
             raise AlreadyMember("This user is already a member of the organization.")
-        # A stale invitation for the same address is superseded by the real membership.
-        await db.exec(
-            delete(Membership).where(
-                Membership.org_id == principal.org_id,
-                Membership.status == "pending",
-                Membership.invite_email == email,
-            )
-        )
+        if pending is not None:  # superseded by the real membership
+            await db.delete(pending)
         member = Membership(
             org_id=principal.org_id, user_id=user.id, role=role, invited_by=principal.actor_id
         )
@@ -142,10 +151,7 @@ async def invite(db: AsyncSession, *, principal: Principal, body: api.MemberInvi
         return member_view(member, user)
 
     token = new_secret(INVITE_PREFIX)
-    pending = org_members.where(Membership.status == "pending", Membership.invite_email == email)
-    member = (await db.exec(pending)).scalar_one_or_none()
-    if member is None:
-        member = Membership(org_id=principal.org_id, status="pending", invite_email=email)
+    member = pending or Membership(org_id=principal.org_id, status="pending", invite_email=email)
     member.role = role
     member.invite_token_hash = digest(token)
     member.invite_expires_at = utcnow() + INVITE_TTL

@@ -149,6 +149,8 @@ async def revoke(
     conn = await _load(db, principal=principal, connection_id=connection_id)
     conn.revoked_at = utcnow()
     db.add(conn)
+    await db.flush()  # the row lock first: a declaration being written finishes before us
+    await tools.forget_declarations(db, org_id=principal.org_id, connection_id=conn.id)
     await audit.record(
         db,
         action="sdk_connection.revoked",

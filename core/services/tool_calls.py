@@ -40,7 +40,7 @@ VALUES (:id, :org_id, :connection_id, :tool_name, 'running', :by_type, :by_id, :
 """
 _CLOSE = """
 UPDATE tool_calls SET status = :status, latency_ms = :latency, error = :error, completed_at = :now
-WHERE id = :id AND status = 'running'
+WHERE id = :id AND org_id = :org_id AND status = 'running'
 """
 
 
@@ -68,13 +68,20 @@ async def open_call(
 
 
 async def close_call(
-    p: Platform, *, call_id: uuid.UUID, status: str, latency_ms: int | None, error: str | None
+    p: Platform,
+    *,
+    principal: Principal,
+    call_id: uuid.UUID,
+    status: str,
+    latency_ms: int | None,
+    error: str | None,
 ) -> None:
     """Record the outcome; only a call still running can be closed (once)."""
     await p.sql.execute(
         _CLOSE,
         {
             "id": call_id,
+            "org_id": principal.org_id,
             "status": status,
             "latency": latency_ms,
             "error": error,

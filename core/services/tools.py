@@ -15,7 +15,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from sqlalchemy import delete, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,7 +22,7 @@ from core.channel import CallFailed, CallOutcome, CallRequest, CallTimedOut, Soc
 from core.clock import utcnow
 from core.direct_sql import sqlite_uuid
 from core.errors import NotFound, ToolTimeout, ToolUnavailable, ValidationFailed
-from core.jsonschema_messages import describe
+from core.json_schema import describe, first_error, validator_for
 from core.platform import Platform
 from core.principal import Principal
 from core.services import tool_calls
@@ -34,7 +33,7 @@ from generated import models as api
 DEFAULT_TIMEOUT_MS = 30_000
 
 # (declaration id, registered_at) -> compiled validator of its input_schema
-_validators: dict[tuple[uuid.UUID, str], Draft202012Validator] = {}
+_validators: dict[tuple[uuid.UUID, str], Any] = {}
 
 
 async def replace_declarations(
@@ -44,10 +43,26 @@ async def replace_declarations(
     connection_id: uuid.UUID,
     tools: list[api.SdkToolDeclaration],
 ) -> None:
-    """Make `tools` the connection's whole declaration, in one transaction."""
+    """Make `tools` the connection's whole declaration, in one transaction. A connection
+    revoked meanwhile keeps none (a write can trail its socket by up to a second)."""
     async with p.db.session() as db:
+        # A no-op write on the connection's row, first: it locks the row (PostgreSQL) or
+        # the database (SQLite) until commit, so a revocation is wholly before or after us.
+        locked = await db.exec(
+            update(SdkConnection)
+            .where(
+                SdkConnection.id == connection_id,
+                SdkConnection.org_id == org_id,
+                SdkConnection.revoked_at.is_(None),
+            )
+            .values(name=SdkConnection.name)
+        )
+        if locked.rowcount == 0:
+            return
         await db.exec(
-            delete(ToolDeclaration).where(ToolDeclaration.sdk_connection_id == connection_id)
+            delete(ToolDeclaration).where(
+                ToolDeclaration.org_id == org_id, ToolDeclaration.sdk_connection_id == connection_id
+            )
         )
         now = utcnow()
         for tool in tools:
@@ -67,11 +82,22 @@ async def replace_declarations(
             )
 
 
-async def touch_connection(p: Platform, *, connection_id: uuid.UUID) -> None:
+async def forget_declarations(
+    db: AsyncSession, *, org_id: uuid.UUID, connection_id: uuid.UUID
+) -> None:
+    """A revoked connection's tools are gone from the org's list."""
+    await db.exec(
+        delete(ToolDeclaration).where(
+            ToolDeclaration.org_id == org_id, ToolDeclaration.sdk_connection_id == connection_id
+        )
+    )
+
+
+async def touch_connection(p: Platform, *, org_id: uuid.UUID, connection_id: uuid.UUID) -> None:
     async with p.db.session() as db:
         await db.exec(
             update(SdkConnection)
-            .where(SdkConnection.id == connection_id)
+            .where(SdkConnection.id == connection_id, SdkConnection.org_id == org_id)
             .values(last_seen_at=utcnow())
         )
 
@@ -152,7 +178,7 @@ WHERE org_id = :org_id AND name = :name
 class _Declared:
     id: uuid.UUID
     connection_id: uuid.UUID
-    validator: Draft202012Validator
+    validator: Any  # core.json_schema.validator_for
 
 
 async def _declarations(p: Platform, org_id: uuid.UUID, name: str) -> dict[uuid.UUID, _Declared]:
@@ -167,9 +193,7 @@ async def _declarations(p: Platform, org_id: uuid.UUID, name: str) -> dict[uuid.
         validator = _validators.get(key)
         if validator is None:
             loaded = json.loads(schema) if isinstance(schema, str) else schema
-            validator = Draft202012Validator(
-                loaded, format_checker=Draft202012Validator.FORMAT_CHECKER
-            )
+            validator = validator_for(loaded)
             if len(_validators) > 10_000:  # declarations churn; keep the cache bounded
                 _validators.clear()
             _validators[key] = validator
@@ -199,7 +223,7 @@ async def invoke(
     ]
     target = _pick(live) if live else None
     declared = declarations[target.connection_id] if target else next(iter(declarations.values()))
-    error = next(iter(declared.validator.iter_errors(body.params)), None)
+    error = first_error(declared.validator, body.params)
     if error is not None:
         raise ValidationFailed(f"params do not match the tool's input_schema: {describe(error)}")
     if target is None:
@@ -228,6 +252,7 @@ async def invoke(
     except CallTimedOut:
         await tool_calls.close_call(
             p,
+            principal=principal,
             call_id=call_id,
             status="timed_out",
             latency_ms=None,
@@ -238,7 +263,12 @@ async def invoke(
         outcome = CallOutcome("failed", error=str(exc))
     latency = int((time.perf_counter() - started) * 1000)
     await tool_calls.close_call(
-        p, call_id=call_id, status=outcome.status, latency_ms=latency, error=outcome.error
+        p,
+        principal=principal,
+        call_id=call_id,
+        status=outcome.status,
+        latency_ms=latency,
+        error=outcome.error,
     )
     if outcome.status == "succeeded":
         return api.InvokeResult(
