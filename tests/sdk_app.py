@@ -11,9 +11,11 @@ import dataclasses
 import logging
 import os
 import time
+from typing import Annotated, Any
 
 from platools import Platools
 from platools.context import current_context
+from pydantic import Field
 
 logging.basicConfig(level=logging.INFO)
 PREFIX = os.environ.get("SDK_TOOL_PREFIX", "")
@@ -41,10 +43,16 @@ async def sleep_for(seconds: float) -> dict:
 
 
 @platools.tool(name=f"{PREFIX}whoami")
-def whoami(x: int = 0) -> dict:
+def whoami(x: int = 0, data: dict[str, Any] | None = None) -> dict:
     """The call's scope as the SDK saw it, and which process ran it."""
     ctx = current_context()
     return {"instance": INSTANCE, "x": x, "context": dataclasses.asdict(ctx) if ctx else None}
+
+
+@platools.tool(name=f"{PREFIX}word")
+def word(text: Annotated[str, Field(pattern=r"^(a+)+$")]) -> str:
+    """Echo a word of a's. The pattern backtracks exponentially in Python's `re`."""
+    return text
 
 
 @platools.tool(name=f"{PREFIX}big")

@@ -3,6 +3,8 @@ reconnect, revoke, share a secret, and verify the signed envelope."""
 
 from __future__ import annotations
 
+import hmac
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,6 @@ from platools.security import verify_request
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from core.signing import canonical_body
 from tests.dbaccess import insert_running_call
 from tests.factories import Tenant, key_header, new_tenant
 from tests.live import LiveServer, bearer
@@ -71,14 +72,14 @@ def invoke(
 def test_registered_tools_are_listed_online(connected, client: httpx.Client):
     tenant, conn, _ = connected
     tools = online_tools(client, tenant.headers)
-    assert set(tools) == {"add", "explode", "sleep_for", "whoami", "big"}
+    assert set(tools) == {"add", "explode", "sleep_for", "whoami", "big", "word"}
     (add,) = tools["add"]
     assert add["sdk_connection_id"] == conn["id"]
     assert add["input_schema"]["required"] == ["a"]
     assert add["description"] == "Add two integers." and add["auth"] == "none"
     detail = client.get(f"/api/v1/org/sdk-connections/{conn['id']}", headers=tenant.headers).json()
     assert detail["status"] == "online" and detail["live_sockets"] == 1
-    assert detail["tool_count"] == 5 and detail["last_seen_at"] is not None
+    assert detail["tool_count"] == 6 and detail["last_seen_at"] is not None
 
 
 def test_invoke_returns_the_result_and_records_the_call(connected, client: httpx.Client):
@@ -123,8 +124,22 @@ def test_params_violating_the_schema_are_400_and_not_dispatched(connected, clien
         resp = invoke(client, tenant.headers, "add", params)
         assert_problem(resp, 400, "validation-error")
         assert "two" not in resp.text
+    # The SDK's own keys in params are the platform's to set.
+    for reserved in ("__platos", "_context"):
+        resp = invoke(client, tenant.headers, "whoami", {reserved: {"userId": "someone"}})
+        assert_problem(resp, 400, "validation-error")
     calls = client.get("/api/v1/tool-calls", headers=tenant.headers).json()
     assert calls["total"] == 0
+
+
+def test_a_backtracking_pattern_cannot_stall_the_server(connected, client: httpx.Client):
+    # `^(a+)+$` against 64 a's and a "!" takes Python's `re` longer than the universe has
+    # existed; tools' schemas run on a linear-time engine, so this is an ordinary 400.
+    tenant, _, _ = connected
+    with httpx.Client(base_url=client.base_url, timeout=20) as c:
+        resp = invoke(c, tenant.headers, "word", {"text": "a" * 64 + "!"})
+        assert_problem(resp, 400, "validation-error")
+        assert invoke(c, tenant.headers, "word", {"text": "aaa"}).json()["result"] == "aaa"
 
 
 def test_timeout_is_504_and_recorded(connected, client: httpx.Client):
@@ -216,11 +231,19 @@ def test_two_sockets_share_a_secret_and_share_the_calls(
 
 def test_envelope_is_signed_with_the_connection_secret(connected, client: httpx.Client):
     tenant, conn, _ = connected
-    body = invoke(client, tenant.headers, "whoami", {"x": 7}).json()
+    # Nested, unsorted and non-ASCII, so that the canonical form is really exercised.
+    args = {"x": 7, "data": {"zeta": "é ☃", "alpha": [3, {"b": 1, "a": None}], "mid": 1.5}}
+    body = invoke(client, tenant.headers, "whoami", args).json()
     ctx = body["result"]["context"]
     assert ctx["organization_id"] == tenant.org_id and ctx["entity_id"] == conn["id"]
     assert ctx["user_id"] == tenant.owner["user"]["id"] and ctx["call_id"] == body["call_id"]
-    signed = canonical_body("whoami", {"x": 7})
+    # The documented canonical form (docs/sdk-protocol.md), written out here on its own.
+    signed = json.dumps(
+        {"method": "tools/call", "params": {"name": "whoami", "arguments": args}},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     check = verify_request(
         entity_id=conn["id"],
         service_secret=conn["secret"],
@@ -230,6 +253,10 @@ def test_envelope_is_signed_with_the_connection_secret(connected, client: httpx.
         nonce=ctx["nonce"],
     )
     assert check.ok and not check.used_legacy_format, check
+    mac = hmac.new(
+        conn["secret"].encode(), f"{ctx['timestamp']}.{ctx['nonce']}.{signed}".encode(), "sha256"
+    )
+    assert ctx["signature"] == mac.hexdigest()
     forged = verify_request(
         entity_id=conn["id"],
         service_secret="another-secret",

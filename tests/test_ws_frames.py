@@ -67,7 +67,21 @@ def test_declaration_checks():
     twice = frame({"name": "a", "input_schema": {}}, {"name": "a", "input_schema": {}})
     assert "declared twice" in declarations.problems(twice)[0]
     invalid = frame({"name": "a", "input_schema": {"type": 5}})
-    assert "not a valid JSON Schema" in declarations.problems(invalid)[0]
+    assert "cannot be used" in declarations.problems(invalid)[0]
+    # What the platform cannot apply safely is refused at registration, not met at invoke.
+    for schema in (
+        {"properties": {"s": {"pattern": "(a)\\1"}}},  # a back-reference: not linear-time
+        {"$ref": "#/$defs/missing"},
+        {"$ref": "https://example.com/schema.json"},  # nothing is fetched
+    ):
+        (reason,) = declarations.problems(frame({"name": "a", "input_schema": schema}))
+        assert "cannot be used" in reason, schema
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(300):
+        node["not"] = {}
+        node = node["not"]
+    assert declarations.problems(frame({"name": "a", "input_schema": deep}))
     huge = frame({"name": "a", "input_schema": {"description": "x" * 70_000}})
     assert "above" in declarations.problems(huge)[0]
 

@@ -8,6 +8,7 @@ from the channel's presence.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 import uuid
@@ -22,18 +23,22 @@ from core.channel import CallFailed, CallOutcome, CallRequest, CallTimedOut, Soc
 from core.clock import utcnow
 from core.direct_sql import sqlite_uuid
 from core.errors import NotFound, ToolTimeout, ToolUnavailable, ValidationFailed
-from core.json_schema import describe, first_error, validator_for
 from core.platform import Platform
 from core.principal import Principal
 from core.services import tool_calls
 from core.services.paging import fetch_page
 from core.tables import SdkConnection, ToolDeclaration
+from core.tool_schemas import InvalidToolSchema, compile_schema, params_error
 from generated import models as api
 
+log = logging.getLogger("platos.tools")
 DEFAULT_TIMEOUT_MS = 30_000
 
-# (declaration id, registered_at) -> compiled validator of its input_schema
-_validators: dict[tuple[uuid.UUID, str], Any] = {}
+# Keys of `params` the SDK takes for itself (docs/sdk-protocol.md): a caller may not set them.
+RESERVED_PARAMS = ("__platos", "_context")
+
+# (declaration id, registered_at) -> (its input_schema, compiled by core.tool_schemas)
+_validators: dict[tuple[uuid.UUID, str], tuple[dict[str, Any], Any]] = {}
 
 
 async def replace_declarations(
@@ -178,7 +183,11 @@ WHERE org_id = :org_id AND name = :name
 class _Declared:
     id: uuid.UUID
     connection_id: uuid.UUID
-    validator: Any  # core.json_schema.validator_for
+    schema: dict[str, Any]
+    validator: Any  # core.tool_schemas.compile_schema
+
+    def params_error(self, params: dict[str, Any]) -> str | None:
+        return params_error(self.validator, self.schema, params)
 
 
 async def _declarations(p: Platform, org_id: uuid.UUID, name: str) -> dict[uuid.UUID, _Declared]:
@@ -190,14 +199,19 @@ async def _declarations(p: Platform, org_id: uuid.UUID, name: str) -> dict[uuid.
         _DECLARATIONS, {"org_id": org_id, "name": name}
     ):
         key = (sqlite_uuid(decl_id), str(registered_at))
-        validator = _validators.get(key)
-        if validator is None:
+        compiled = _validators.get(key)
+        if compiled is None:
             loaded = json.loads(schema) if isinstance(schema, str) else schema
-            validator = validator_for(loaded)
+            try:
+                compiled = (loaded, compile_schema(loaded))
+            except InvalidToolSchema as exc:  # stored before registration checked this
+                log.warning("declaration %s of %r is unusable: %s", key[0], name, exc)
+                continue
             if len(_validators) > 10_000:  # declarations churn; keep the cache bounded
                 _validators.clear()
-            _validators[key] = validator
-        found[sqlite_uuid(connection_id)] = _Declared(key[0], sqlite_uuid(connection_id), validator)
+            _validators[key] = compiled
+        connection = sqlite_uuid(connection_id)
+        found[connection] = _Declared(key[0], connection, *compiled)
     return found
 
 
@@ -223,9 +237,12 @@ async def invoke(
     ]
     target = _pick(live) if live else None
     declared = declarations[target.connection_id] if target else next(iter(declarations.values()))
-    error = first_error(declared.validator, body.params)
+    reserved = [k for k in RESERVED_PARAMS if k in body.params]
+    if reserved:
+        raise ValidationFailed(f"params may not carry {', '.join(reserved)}: the platform sets it")
+    error = declared.params_error(body.params)
     if error is not None:
-        raise ValidationFailed(f"params do not match the tool's input_schema: {describe(error)}")
+        raise ValidationFailed(f"params do not match the tool's input_schema: {error}")
     if target is None:
         raise ToolUnavailable("No connected SDK hosts this tool.")
 
