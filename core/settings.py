@@ -34,6 +34,7 @@ class Settings:
     redis_url: str | None
     log_level: str
     ws_idle_timeout: int
+    ws_secret_recheck: int
     version: str = VERSION
 
     @property
@@ -108,6 +109,7 @@ def load_settings() -> Settings:
         redis_url=os.environ.get("REDIS_URL") or None,
         log_level=(os.environ.get("PLATOS_LOG_LEVEL") or "INFO").upper(),
         ws_idle_timeout=_int("PLATOS_WS_IDLE_TIMEOUT", 90),
+        ws_secret_recheck=_int("PLATOS_WS_SECRET_RECHECK", 15),
     )
 
 

@@ -15,6 +15,7 @@ from connexion.options import SwaggerUIOptions
 from starlette.types import ASGIApp
 
 from core import platform
+from core.background import spawn
 from core.migrate import upgrade_to_head
 from core.process import process_id
 from core.services import tool_calls
@@ -51,12 +52,14 @@ def create_app(
         platform.install(plat)
         await plat.start()
         await tool_calls.fail_abandoned(plat)
+        sweeper = spawn(tool_calls.sweep_abandoned(plat))
         sockets = SocketServer(plat, process_id()) if with_socket_server else None
         try:
             if sockets is not None:
                 await sockets.start(settings.host, settings.ws_port)
             yield
         finally:
+            sweeper.cancel()
             if sockets is not None:
                 await sockets.stop()
             await plat.close()

@@ -3,6 +3,7 @@ with a real SDK in the same org that must keep being served throughout."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable
@@ -11,11 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
+from core.clock import utcnow
 from generated import models as api
+from tests.dbaccess import set_timestamp
 from tests.factories import Tenant, new_tenant
 from tests.live import LiveServer
 from tests.sdk import SdkProcess, online_tools, wait_for_sockets, wait_until
@@ -285,3 +288,62 @@ def test_graceful_shutdown_closes_sockets_with_1001(start_server: Callable[..., 
     sock = raw_socket(live, tenant.sdk_connection()["secret"])
     live.stop()  # SIGTERM
     assert closed_with(sock) == 1001
+
+
+def test_calls_beyond_the_per_socket_cap_wait_on_the_server(
+    server: LiveServer, org, client: httpx.Client
+):
+    # The SDK reads one frame at a time and stops reading (pings too) once 16 frames queue
+    # up, which gets it dropped: so at most 8 unanswered calls are sent to one socket.
+    tenant, conn = org
+    sock = raw_socket(server, conn["secret"])
+    register = {"type": "tool_register", "tools": [{"name": "hold", "input_schema": {}}]}
+    sock.send(json.dumps(register))
+    wait_until(lambda: "hold" in online_tools(client, tenant.headers), what="hold online")
+    answers: list[int] = []
+
+    def call() -> None:
+        with httpx.Client(base_url=client.base_url, timeout=30) as c:
+            answers.append(invoke(c, tenant.headers, "hold", {}, timeout_ms=6000).status_code)
+
+    workers = [threading.Thread(target=call) for _ in range(12)]
+    for worker in workers:
+        worker.start()
+    sent = []
+    with contextlib.suppress(TimeoutError):
+        while True:  # until nothing more arrives for 3 s (well before the calls' timeout)
+            sent.append(json.loads(sock.recv(timeout=3)))
+    assert [f["type"] for f in sent] == ["tool_call"] * 8
+    for frame in sent[:2]:  # answering frees slots: waiting calls go out
+        sock.send(json.dumps({"type": "tool_result", "call_id": frame["call_id"], "result": 1}))
+    more = [json.loads(sock.recv(timeout=5)) for _ in range(2)]
+    assert {f["type"] for f in more} == {"tool_call"}
+    sock.close()  # the rest fail at once
+    for worker in workers:
+        worker.join(30)
+    assert sorted(answers) == [200] * 12
+    still_served(client, tenant)
+
+
+def test_handshakes_per_connection_are_limited(server: LiveServer, org):
+    _, conn = org
+    for _ in range(60):  # HANDSHAKES_PER_CONNECTION: 60 a minute
+        raw_socket(server, conn["secret"]).close()
+    with pytest.raises(InvalidStatus) as refused:
+        raw_socket(server, conn["secret"])
+    assert refused.value.response.status_code == 429
+
+
+def test_a_revocation_that_no_message_announced_still_closes_the_socket(
+    start_server: Callable[..., LiveServer],
+):
+    # As for a socket process cut off from Redis when the revocation went out: the database
+    # says revoked, nobody told the socket server, and its periodic re-check finds out.
+    live = start_server(PLATOS_WS_SECRET_RECHECK="1")
+    tenant = new_tenant(live)
+    conn = tenant.sdk_connection()
+    sock = raw_socket(live, conn["secret"])
+    set_timestamp(
+        live, table="sdk_connections", column="revoked_at", row_id=conn["id"], value=utcnow()
+    )
+    assert closed_with(sock) == 4001

@@ -14,6 +14,7 @@ from core.background import spawn
 from core.channel import (
     CLOSE_IDLE,
     CLOSE_POLICY,
+    CLOSE_REVOKED,
     CLOSE_UNSUPPORTED,
     CallOutcome,
 )
@@ -36,7 +37,6 @@ class Registrar:
         self._recent: deque[float] = deque()
         self._latest: list[api.SdkToolRegisterFrame] = []
         self._writer: asyncio.Task[None] | None = None
-        self._last_write = 0.0
 
     def flooding(self) -> bool:
         now = time.monotonic()
@@ -61,12 +61,15 @@ class Registrar:
             self._writer = spawn(self._write())
 
     async def _write(self) -> None:
+        written = self._hub.declaration_written
+        cid = self._sock.connection_id
         while self._latest:
-            wait = self._last_write + limits.REGISTER_INTERVAL_S - time.monotonic()
+            wait = written.get(cid, 0.0) + limits.REGISTER_INTERVAL_S - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
+                continue  # another socket of the connection may have written meanwhile
             frame = self._latest.pop()
-            self._last_write = time.monotonic()
+            written[cid] = time.monotonic()
             try:
                 await tool_service.replace_declarations(
                     self._p,
@@ -87,19 +90,30 @@ async def serve_socket(
     p: Platform, hub: Hub, ws: ServerConnection, claims: SdkClaims, secret: str
 ) -> None:
     sock = LiveSocket(
-        ws=ws, org_id=claims.org_id, connection_id=claims.sdk_connection_id, secret=secret
+        ws=ws,
+        org_id=claims.org_id,
+        connection_id=claims.sdk_connection_id,
+        secret=secret,
+        jti=claims.jti,
     )
     hub.add(sock)
     registrar = Registrar(p, hub, sock)
     reason = "closed"
     last_seen_write = 0.0
     try:
+        # A revocation published between the handshake's check and hub.add missed this
+        # socket: check once more now that a later one cannot miss it.
+        if not await secret_is_current(p, sock):
+            reason = "revoked during the handshake"
+            await ws.close(CLOSE_REVOKED, "connection revoked")
+            return
         await ws.send(frames.welcome(str(claims.org_id), str(claims.sdk_connection_id)))
         while True:
             try:
                 raw = await asyncio.wait_for(ws.recv(), timeout=p.settings.ws_idle_timeout)
             except TimeoutError:
                 reason = "idle"
+                sock.closing = True
                 await ws.close(CLOSE_IDLE, "idle timeout")
                 break
             sock.last_seen = time.time()
@@ -113,10 +127,12 @@ async def serve_socket(
             if isinstance(raw, bytes):
                 reason = "binary frame"
                 log.warning("binary frame from connection %s: closing", sock.connection_id)
+                sock.closing = True
                 await ws.close(CLOSE_UNSUPPORTED, "binary frames are not supported")
                 break
             if not await _handle(p, hub, sock, registrar, raw):
                 reason = "register flood"
+                sock.closing = True
                 await ws.close(CLOSE_POLICY, "too many tool_register frames")
                 break
     except ConnectionClosed as exc:
@@ -125,6 +141,14 @@ async def serve_socket(
         registrar.stop()
         hub.remove(sock, reason)
         await p.channel.presence_changed()
+
+
+async def secret_is_current(p: Platform, sock: LiveSocket) -> bool:
+    """Is the secret this socket authenticated with still its connection's (not rotated
+    away, not revoked)?"""
+    return await p.credentials.sdk_connection_live(
+        connection_id=sock.connection_id, org_id=sock.org_id, jti=sock.jti
+    )
 
 
 async def _handle(p: Platform, hub: Hub, sock: LiveSocket, registrar: Registrar, raw: str) -> bool:

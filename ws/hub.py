@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from core import signing
 from core.channel import CallFailed, CallOutcome, CallRequest, CallTimedOut, SocketInfo
-from ws import frames
+from ws import frames, limits
 
 log = logging.getLogger("platos.ws")
 
@@ -25,11 +25,18 @@ class LiveSocket:
     org_id: uuid.UUID
     connection_id: uuid.UUID
     secret: str  # the PLATOS_SECRET it authenticated with: the envelope's signing key
+    jti: str  # the secret's id, to re-check that it is still the connection's
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     tools: frozenset[str] = frozenset()
     health: dict[str, Any] = field(default_factory=dict)
     last_seen: float = field(default_factory=time.time)
     pending: dict[str, asyncio.Future[CallOutcome]] = field(default_factory=dict)
+    # Calls sent to the SDK and not answered yet are capped (see limits); the rest wait here.
+    slots: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(limits.MAX_CALLS_SENT_PER_SOCKET)
+    )
+    waiting: int = 0
+    closing: bool = False  # being closed: no new calls
     closed: bool = False
 
     def info(self, process_id: str) -> SocketInfo:
@@ -39,7 +46,7 @@ class LiveSocket:
             org_id=self.org_id,
             connection_id=self.connection_id,
             tools=self.tools,
-            inflight=len(self.pending),
+            inflight=len(self.pending) + self.waiting,
             health=dict(self.health),
             last_seen=self.last_seen,
         )
@@ -51,6 +58,12 @@ class Hub:
     def __init__(self, process_id: str) -> None:
         self.process_id = process_id
         self._sockets: dict[str, LiveSocket] = {}
+        # connection -> when its declaration was last written (monotonic), for all its
+        # sockets together: reconnecting does not buy another write.
+        self.declaration_written: dict[uuid.UUID, float] = {}
+
+    def count(self, connection_id: uuid.UUID) -> int:
+        return sum(1 for s in self._sockets.values() if s.connection_id == connection_id)
 
     def add(self, sock: LiveSocket) -> None:
         self._sockets[sock.id] = sock
@@ -65,15 +78,37 @@ class Hub:
             sock.pending.pop(call_id, None)
 
     def sockets_for_org(self, org_id: uuid.UUID) -> list[SocketInfo]:
-        return [s.info(self.process_id) for s in self._sockets.values() if s.org_id == org_id]
+        return [
+            s.info(self.process_id)
+            for s in self._sockets.values()
+            if s.org_id == org_id and not s.closing
+        ]
 
     def all_sockets(self) -> list[SocketInfo]:
-        return [s.info(self.process_id) for s in self._sockets.values()]
+        return [s.info(self.process_id) for s in self._sockets.values() if not s.closing]
+
+    def live(self) -> list[LiveSocket]:
+        return list(self._sockets.values())
 
     async def deliver(self, socket_id: str, request: CallRequest) -> CallOutcome:
         sock = self._sockets.get(socket_id)
-        if sock is None or sock.closed:
+        if sock is None or sock.closed or sock.closing:
             raise CallFailed("the SDK socket is gone")
+        # The SDK reads one frame at a time, and its client stops reading (pings included)
+        # once 16 frames queue up: past the cap, calls wait here, not in the SDK's buffer.
+        sock.waiting += 1
+        try:
+            await sock.slots.acquire()
+        finally:
+            sock.waiting -= 1
+        try:
+            return await self._send_and_wait(sock, request)
+        finally:
+            sock.slots.release()
+
+    async def _send_and_wait(self, sock: LiveSocket, request: CallRequest) -> CallOutcome:
+        if sock.closed or sock.closing:
+            raise CallFailed("the SDK disconnected before the call was sent")
         if time.time() >= request.deadline:
             raise CallTimedOut()  # queued past its deadline: never run a late call
         envelope = signing.envelope(
@@ -112,9 +147,18 @@ class Hub:
         future.set_result(outcome)
 
     async def close_connection(self, connection_id: uuid.UUID, code: int, reason: str) -> None:
+        """Close a revoked or rotated connection's sockets; its calls in flight fail now."""
         targets = [s for s in self._sockets.values() if s.connection_id == connection_id]
+        await self.close_sockets(targets, code, reason)
+
+    async def close_sockets(self, targets: list[LiveSocket], code: int, reason: str) -> None:
+        for sock in targets:
+            self.remove(sock, reason)
         await asyncio.gather(*(s.ws.close(code, reason) for s in targets), return_exceptions=True)
 
     async def close_all(self, code: int, reason: str) -> None:
+        """Shutdown: no new calls; those in flight may still finish during the close."""
         targets = list(self._sockets.values())
+        for sock in targets:
+            sock.closing = True
         await asyncio.gather(*(s.ws.close(code, reason) for s in targets), return_exceptions=True)

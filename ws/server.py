@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import uuid
 from http import HTTPStatus
 
+from limits import parse
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from core.channel import CLOSE_GOING_AWAY
+from core.background import spawn
+from core.channel import CLOSE_GOING_AWAY, CLOSE_REVOKED
 from core.platform import Platform
 from core.security.tokens import SdkClaims
 from core.services import sdk_connections
 from ws import limits
-from ws.connection import serve_socket
+from ws.connection import secret_is_current, serve_socket
 from ws.hub import Hub
 
 log = logging.getLogger("platos.ws")
@@ -39,6 +45,10 @@ class SocketServer:
         # Handshake results, kept from process_request to the handler. A handshake that
         # fails after process_request never reaches the handler: such entries are pruned.
         self._claims: dict[int, tuple[float, SdkClaims, str]] = {}
+        # A client reconnecting in a loop costs a handshake each time: bounded per connection.
+        self._handshakes = MovingWindowRateLimiter(MemoryStorage())
+        self._handshake_limit = parse(limits.HANDSHAKES_PER_CONNECTION)
+        self._recheck: asyncio.Task[None] | None = None
         p.channel.attach(self.hub)
 
     async def start(self, host: str, port: int) -> None:
@@ -53,12 +63,15 @@ class SocketServer:
             compression=None,
             server_header=None,
         )
+        self._recheck = spawn(self._recheck_secrets())
         log.info("socket server listening on %s:%s%s", host, port, SDK_PATH)
 
     async def stop(self) -> None:
         """Close every socket with 1001 (going away) so that SDKs reconnect elsewhere."""
         if self._server is None:
             return
+        if self._recheck is not None:
+            self._recheck.cancel()
         await self.hub.close_all(CLOSE_GOING_AWAY, "server shutting down")
         self._server.close(close_connections=True)
         await self._server.wait_closed()
@@ -78,11 +91,37 @@ class SocketServer:
             # user tokens and API keys all end here.
             return _plain(connection, HTTPStatus.UNAUTHORIZED, "a valid PLATOS_SECRET is required")
         assert secret is not None
+        cid = claims.sdk_connection_id
+        if (
+            not await self._handshakes.hit(self._handshake_limit, str(cid))
+            or self.hub.count(cid) >= limits.MAX_SOCKETS_PER_CONNECTION
+        ):
+            return _plain(connection, HTTPStatus.TOO_MANY_REQUESTS, "too many sockets or attempts")
         now = time.monotonic()
         for key in [k for k, v in self._claims.items() if now - v[0] > HANDSHAKE_LEFTOVER_S]:
             del self._claims[key]
         self._claims[id(connection)] = (now, claims, secret)
         return None
+
+    async def _recheck_secrets(self) -> None:
+        """Close sockets whose secret was revoked or rotated away. Revocation closes them at
+        once through the channel; this catches a socket server that missed that message
+        (cut off from Redis at the time, say)."""
+        while True:
+            await asyncio.sleep(self._p.settings.ws_secret_recheck)
+            try:
+                verdicts: dict[tuple[uuid.UUID, str], bool] = {}
+                dead = []
+                for sock in self.hub.live():
+                    key = (sock.connection_id, sock.jti)
+                    if key not in verdicts:
+                        verdicts[key] = await secret_is_current(self._p, sock)
+                    if not verdicts[key]:
+                        dead.append(sock)
+                if dead:
+                    await self.hub.close_sockets(dead, CLOSE_REVOKED, "connection revoked")
+            except Exception:
+                log.exception("could not re-check the live sockets' secrets")
 
     async def _handler(self, connection: ServerConnection) -> None:
         _, claims, secret = self._claims.pop(id(connection))

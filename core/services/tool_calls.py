@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from datetime import timedelta
 
@@ -15,6 +17,8 @@ from core.principal import Principal
 from core.services.paging import fetch_page
 from core.tables import ToolCallRecord
 from generated import models as api
+
+log = logging.getLogger("platos.calls")
 
 
 def call_view(c: ToolCallRecord) -> api.ToolCall:
@@ -111,6 +115,22 @@ async def fail_abandoned(p: Platform) -> int:
             "cutoff": now - ABANDONED_AFTER,
         },
     )
+
+
+SWEEP_EVERY_S = 60.0
+
+
+async def sweep_abandoned(p: Platform) -> None:
+    """`fail_abandoned` every minute, for as long as the process runs (it also runs once at
+    start): a record left by an API process that died is closed even if none restarts."""
+    while True:
+        await asyncio.sleep(SWEEP_EVERY_S)
+        try:
+            closed = await fail_abandoned(p)
+            if closed:
+                log.warning("closed %d call records abandoned by a stopped API process", closed)
+        except Exception:
+            log.exception("could not sweep abandoned call records")
 
 
 async def page(

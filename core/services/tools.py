@@ -7,6 +7,7 @@ from the channel's presence.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
@@ -278,6 +279,20 @@ async def invoke(
         raise ToolTimeout(f"No answer within {timeout_ms} ms.", call_id=str(call_id)) from None
     except CallFailed as exc:
         outcome = CallOutcome("failed", error=str(exc))
+    except BaseException:
+        # Anything else (the caller went away, the process is stopping, a bug) still closes
+        # the record, shielded from a second cancellation: no call stays `running`.
+        await asyncio.shield(
+            tool_calls.close_call(
+                p,
+                principal=principal,
+                call_id=call_id,
+                status="failed",
+                latency_ms=None,
+                error="the API process stopped waiting for the call",
+            )
+        )
+        raise
     latency = int((time.perf_counter() - started) * 1000)
     await tool_calls.close_call(
         p,
