@@ -1,8 +1,9 @@
 """Checks on a request body before anything buffers or parses it.
 
 * Above the size limit: 413, read no further.
-* A body with no `Content-Type`: 415. Connexion would validate it as the operation's
-  JSON and then hand the handler raw bytes.
+* A body with no `Content-Type` on a method that carries one (POST, PUT, PATCH): 415.
+  Connexion would validate it as the operation's JSON and then hand the handler raw
+  bytes. (A stray body on a GET or DELETE is ignored, as the spec gives them none.)
 * A chunked body (no Content-Length) is read here, up to the limit, and handed on
   with its length set: Connexion's validators take a missing Content-Length for a
   missing body.
@@ -17,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.errors import DomainError, PayloadTooLarge, UnsupportedMediaType
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class RequestBodyGuard:
@@ -35,7 +37,7 @@ class RequestBodyGuard:
             await self._too_large(send)
             return
         has_body = chunked or (length is not None and int(length) > 0)
-        if has_body and not headers.get(b"content-type"):
+        if has_body and scope["method"] in BODY_METHODS and not headers.get(b"content-type"):
             await _refuse(send, UnsupportedMediaType, "A body needs a Content-Type header.")
             return
         if length is not None or not chunked:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 
@@ -45,6 +47,11 @@ def test_security_events_are_recorded_without_secrets(
         f"/api/v1/org/sdk-connections/{conn['id']}/rotate", headers=tenant.headers
     ).json()
     client.delete(f"/api/v1/org/sdk-connections/{conn['id']}", headers=tenant.headers)
+    pending = client.post(
+        "/api/v1/org/members",
+        headers=tenant.headers,
+        json={"email": f"later-{uuid.uuid4().hex[:8]}@example.com", "role": "member"},
+    ).json()
 
     events = _actions(client, tenant)
     actions = [e["action"] for e in events]
@@ -80,6 +87,7 @@ def test_security_events_are_recorded_without_secrets(
         rotated["secret"],
         login["access_token"],
         again["refresh_token"],
+        pending["invite_token"],
     ):
         assert secret not in stored
 

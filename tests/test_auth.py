@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import statistics
+import time
 import uuid
+from collections.abc import Callable
 
 import httpx
 
@@ -130,6 +133,28 @@ def test_login_unknown_email_and_wrong_password_look_the_same(
     assert wrong.content == unknown.content
     assert wrong.status_code == unknown.status_code
     assert "not-the-password" not in wrong.text
+
+
+def test_an_unknown_email_costs_a_password_check_too(start_server: Callable[..., LiveServer]):
+    # With the production argon2id cost, a password check takes tens of milliseconds; an
+    # unknown email is checked against a dummy hash so that it takes about as long. Without
+    # it, the answer would come in a few milliseconds and tell which emails exist. The margin
+    # is wide (half the time), so machine load does not matter; only a missing check does.
+    live = start_server(PLATOS_ARGON2_TIME_COST="3", PLATOS_ARGON2_MEMORY_KIB="65536")
+    reg = live.register()
+
+    def elapsed(email: str) -> float:
+        with live.client() as c:
+            started = time.perf_counter()
+            resp = c.post("/api/v1/auth/login", json={"email": email, "password": "x" * 12})
+            assert resp.status_code == 401
+            return time.perf_counter() - started
+
+    known, unknown = [], []
+    for _ in range(5):
+        known.append(elapsed(reg["user"]["email"]))
+        unknown.append(elapsed(f"nobody-{uuid.uuid4().hex[:8]}@example.com"))
+    assert statistics.median(unknown) > 0.5 * statistics.median(known), (known, unknown)
 
 
 def test_login_with_foreign_organization_id_falls_back_to_own_org(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -65,7 +65,9 @@ def test_pagination(tenant: Tenant, client: httpx.Client):
     )
 
 
-def test_invite_unknown_email_gives_pending_invitation(tenant: Tenant, client: httpx.Client):
+def test_invite_unknown_email_gives_pending_invitation(
+    server: LiveServer, tenant: Tenant, client: httpx.Client
+):
     email = f"new-{uuid.uuid4().hex[:8]}@example.com"
     resp = client.post(
         "/api/v1/org/members", headers=tenant.headers, json={"email": email, "role": "admin"}
@@ -74,7 +76,11 @@ def test_invite_unknown_email_gives_pending_invitation(tenant: Tenant, client: h
     body = resp.json()
     assert body["status"] == "pending" and body["user_id"] is None and body["role"] == "admin"
     assert body["invite_token"].startswith("platos_inv_")
-    assert body["invite_expires_at"] > body["created_at"]
+    valid_for = datetime.fromisoformat(body["invite_expires_at"]) - datetime.fromisoformat(
+        body["created_at"]
+    )
+    assert abs(valid_for - timedelta(days=7)) < timedelta(minutes=1)
+    assert body["invite_token"] not in str(server.db.rows("SELECT * FROM memberships"))
     listed = {m["id"]: m for m in _members(client, tenant.headers)["items"]}
     assert listed[body["id"]]["status"] == "pending"
     assert "invite_token" not in listed[body["id"]]  # shown once
@@ -312,6 +318,36 @@ def test_role_change_revokes_that_users_sessions_at_once(tenant: Tenant, client:
     )
     # The owner's own session was untouched.
     assert client.get("/api/v1/org", headers=tenant.headers).status_code == 200
+
+
+def test_role_change_leaves_the_users_other_orgs_alone(
+    server: LiveServer, tenant: Tenant, client: httpx.Client
+):
+    other = server.register()  # owner of an org of their own...
+    client.post(
+        "/api/v1/org/members",
+        headers=tenant.headers,
+        json={"email": other["user"]["email"], "role": "admin"},
+    )  # ...and admin here
+    here = client.post(
+        "/api/v1/auth/login",
+        json={
+            "email": other["user"]["email"],
+            "password": PASSWORD,
+            "organization_id": tenant.org_id,
+        },
+    ).json()
+    member_id = next(
+        m["id"]
+        for m in _members(client, tenant.headers)["items"]
+        if m["user_id"] == other["user"]["id"]
+    )
+    client.delete(f"/api/v1/org/members/{member_id}", headers=tenant.headers)
+    assert_problem(
+        client.get("/api/v1/org", headers=bearer(here["access_token"])), 401, "unauthorized"
+    )
+    own = client.get("/api/v1/org", headers=bearer(other["access_token"]))
+    assert own.status_code == 200 and own.json()["id"] == other["organization"]["id"]
 
 
 def test_removal_revokes_sessions_and_membership(tenant: Tenant, client: httpx.Client):

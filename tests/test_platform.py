@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -16,7 +17,8 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import core.tables  # noqa: F401
-from tests.live import ROOT, ScratchDatabase
+from tests.live import FAST_ENV, PASSWORD, ROOT, ScratchDatabase, free_port
+from tests.sdk import wait_until
 
 
 def _migrate(db_url: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -71,6 +73,58 @@ def test_signing_key_is_generated_once_and_kept(tmp_path: Path):
     key_file = tmp_path / "jwt-secret.key"
     assert key_file.read_text().strip() == keys[0]
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_processes_starting_together_agree_on_one_key(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATOS_")}
+    env.update(PLATOS_DATA_DIR=str(tmp_path))
+    code = "from core.settings import load_settings; print(load_settings().jwt_secret)"
+    starting = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    keys = {proc.communicate(timeout=60)[0].strip() for proc in starting}
+    assert all(proc.returncode == 0 for proc in starting)
+    assert len(keys) == 1 and len(keys.pop().encode()) >= 32
+    assert [p.name for p in tmp_path.iterdir()] == ["jwt-secret.key"]  # no leftovers
+
+
+def test_uvicorn_entry_point_on_the_embedded_defaults(tmp_path: Path):
+    # `uvicorn platos.main:app` with nothing configured but the data folder: SQLite in it,
+    # a generated key in it, and the REST API answering.
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLATOS_", "DATABASE_URL"))}
+    env.update(FAST_ENV, PLATOS_DATA_DIR=str(tmp_path))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "platos.main:app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _answers(url + "/health"), timeout=60, what="uvicorn serving")
+        body = {
+            "email": "uv@example.com",
+            "password": PASSWORD,
+            "name": "U",
+            "organization_name": "UV",
+        }
+        assert httpx.post(url + "/api/v1/auth/register", json=body).status_code == 201
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    assert (tmp_path / "platos.db").exists() and (tmp_path / "jwt-secret.key").exists()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def test_short_configured_key_is_refused(tmp_path: Path):

@@ -47,3 +47,28 @@ def test_register_per_address_limit(start_server: Callable[..., LiveServer]):
         # The login counter for this address is a separate window.
         login = c.post("/api/v1/auth/login", json={"email": "x@example.com", "password": PASSWORD})
         assert login.status_code == 401
+
+
+def test_login_per_address_limit(start_server: Callable[..., LiveServer]):
+    live = start_server(PLATOS_AUTH_RATE_LIMIT_IP="3/minute")
+    with live.client() as c:
+
+        def login(address: str) -> int:
+            body = {"email": f"n-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
+            # The test talks from 127.0.0.1, a trusted proxy: X-Forwarded-For is the client.
+            headers = {"X-Forwarded-For": address}
+            return c.post("/api/v1/auth/login", json=body, headers=headers).status_code
+
+        assert [login("203.0.113.7") for _ in range(4)] == [401, 401, 401, 429]
+        assert login("203.0.113.8") == 401  # another address has its own window
+
+
+def test_register_per_email_limit(start_server: Callable[..., LiveServer]):
+    live = start_server(PLATOS_AUTH_RATE_LIMIT_EMAIL="2/minute")
+    email = f"same-{uuid.uuid4().hex[:8]}@example.com"
+    body = {"email": email, "password": PASSWORD, "name": "R", "organization_name": "O"}
+    with live.client() as c:
+        codes = [c.post("/api/v1/auth/register", json=body).status_code for _ in range(3)]
+        assert codes == [201, 409, 429]
+        other = c.post("/api/v1/auth/register", json={**body, "email": "x" + email})
+        assert other.status_code == 201

@@ -82,7 +82,19 @@ def test_wrong_audience_issuer_or_type(
 
 def test_missing_claims(server: LiveServer, client: httpx.Client, victim: dict[str, Any]):
     claims = _claims(victim["access_token"])
-    for name in ("sid", "jti", "exp", "org_id", "user_id"):
+    assert set(claims) == {
+        "sub",
+        "user_id",
+        "org_id",
+        "sid",
+        "typ",
+        "aud",
+        "iss",
+        "iat",
+        "exp",
+        "jti",
+    }
+    for name in claims:  # each one is required
         partial = {k: v for k, v in claims.items() if k != name}
         _rejected(client, jwt.encode(partial, server.jwt_secret, algorithm="HS256"))
 
