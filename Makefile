@@ -9,9 +9,12 @@ export UV_LINK_MODE := copy
 
 .PHONY: run test sync codegen codegen-check lint format bench clean
 
+# A venv with pip where the machine has one; else (Debian without python3-venv) pip's
+# --target, which needs no venv.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+	$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION) \
+	|| { rm -rf $(TOOLS) && $(PYTHON) -m pip install --quiet --target $(TOOLS)/pkgs uv==$(UV_VERSION) \
+	     && mkdir -p $(TOOLS)/bin && ln -sf ../pkgs/bin/uv $(UV); }
 
 sync: $(UV)
 	$(UV) sync --frozen --quiet
