@@ -6,9 +6,12 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
+import jwt
 
+from tests.dbaccess import set_timestamp
 from tests.live import PASSWORD, LiveServer, bearer
 
 PROBLEM = "application/problem+json"
@@ -262,3 +265,36 @@ def test_logout_only_ends_the_current_session(server: LiveServer, client: httpx.
     ).json()
     client.post("/api/v1/auth/logout", headers=bearer(reg["access_token"]))
     assert client.get("/api/v1/auth/me", headers=bearer(second["access_token"])).status_code == 200
+
+
+def test_an_expired_session_ends_both_tokens(server: LiveServer, client: httpx.Client):
+    # Sessions are absolute (PLATOS_REFRESH_TOKEN_TTL from login): once past, neither the
+    # access token nor the refresh token works, however fresh they are.
+    reg = server.register()
+    me = client.get("/api/v1/auth/me", headers=bearer(reg["access_token"])).json()
+    set_timestamp(
+        server,
+        table="auth_sessions",
+        column="expires_at",
+        row_id=me["session"]["id"],
+        value=datetime.now(UTC) - timedelta(seconds=1),
+    )
+    assert_problem(
+        client.get("/api/v1/org", headers=bearer(reg["access_token"])), 401, "unauthorized"
+    )
+    refresh = client.post("/api/v1/auth/refresh", json={"refresh_token": reg["refresh_token"]})
+    assert_problem(refresh, 401, "unauthorized")
+
+
+def test_token_lifetimes_come_from_the_environment(start_server: Callable[..., LiveServer]):
+    live = start_server(PLATOS_ACCESS_TOKEN_TTL="120", PLATOS_REFRESH_TOKEN_TTL="3600")
+    reg = live.register()
+    assert reg["expires_in"] == 120
+    claims = jwt.decode(reg["access_token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 120
+    with live.client() as c:
+        session = c.get("/api/v1/auth/me", headers=bearer(reg["access_token"])).json()["session"]
+    lifetime = datetime.fromisoformat(session["expires_at"]) - datetime.fromisoformat(
+        session["created_at"]
+    )
+    assert abs(lifetime - timedelta(hours=1)) < timedelta(seconds=5)
