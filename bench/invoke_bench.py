@@ -54,6 +54,8 @@ async def throughput(
                 done += 1
             else:
                 failed += 1
+                if failed <= 3:  # say why, for the first few
+                    print("failed:", resp.status_code, resp.text[:300])
 
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=60) as client:

@@ -217,8 +217,18 @@ def test_two_sockets_share_a_secret_and_share_the_calls(
 ):
     conn = tenant.sdk_connection("scaled")
     sdks(server, conn["secret"], instance="one")
+    wait_for_sockets(client, tenant.headers, conn["id"], 1)
+
+    def stored() -> list[tuple]:
+        rows = server.db.rows("SELECT sdk_connection_id, name, registered_at FROM tools")
+        mine = uuid.UUID(conn["id"])
+        return sorted(r[1:] for r in rows if uuid.UUID(str(r[0])) == mine)
+
+    first = wait_until(stored, what="the declaration stored")
     sdks(server, conn["secret"], instance="two")
     wait_for_sockets(client, tenant.headers, conn["id"], 2)
+    # The second socket declared the same tools: nothing was rewritten.
+    assert stored() == first
     wait_until(
         lambda: len(online_tools(client, tenant.headers).get("whoami", [])) == 1,
         what="whoami online",

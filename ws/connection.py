@@ -37,6 +37,7 @@ class Registrar:
         self._recent: deque[float] = deque()
         self._latest: list[api.SdkToolRegisterFrame] = []
         self._writer: asyncio.Task[None] | None = None
+        self._last_write = 0.0
 
     def flooding(self) -> bool:
         now = time.monotonic()
@@ -61,15 +62,12 @@ class Registrar:
             self._writer = spawn(self._write())
 
     async def _write(self) -> None:
-        written = self._hub.declaration_written
-        cid = self._sock.connection_id
         while self._latest:
-            wait = written.get(cid, 0.0) + limits.REGISTER_INTERVAL_S - time.monotonic()
+            wait = self._last_write + limits.REGISTER_INTERVAL_S - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-                continue  # another socket of the connection may have written meanwhile
             frame = self._latest.pop()
-            written[cid] = time.monotonic()
+            self._last_write = time.monotonic()
             try:
                 await tool_service.replace_declarations(
                     self._p,

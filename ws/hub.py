@@ -58,9 +58,6 @@ class Hub:
     def __init__(self, process_id: str) -> None:
         self.process_id = process_id
         self._sockets: dict[str, LiveSocket] = {}
-        # connection -> when its declaration was last written (monotonic), for all its
-        # sockets together: reconnecting does not buy another write.
-        self.declaration_written: dict[uuid.UUID, float] = {}
 
     def count(self, connection_id: uuid.UUID) -> int:
         return sum(1 for s in self._sockets.values() if s.connection_id == connection_id)

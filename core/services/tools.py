@@ -42,6 +42,21 @@ RESERVED_PARAMS = ("__platos", "_context")
 _validators: dict[tuple[uuid.UUID, str], tuple[dict[str, Any], Any]] = {}
 
 
+_DECLARED = ("name", "description", "input_schema", "output_schema", "auth", "roles", "annotations")
+
+
+def _declaration_row(tool: api.SdkToolDeclaration) -> dict[str, Any]:
+    return {
+        "name": tool.name.root,
+        "description": tool.description or "",
+        "input_schema": tool.input_schema,
+        "output_schema": tool.output_schema,
+        "auth": tool.auth or "none",
+        "roles": [r.root for r in tool.roles or []],
+        "annotations": tool.annotations or {},
+    }
+
+
 async def replace_declarations(
     p: Platform,
     *,
@@ -50,8 +65,24 @@ async def replace_declarations(
     tools: list[api.SdkToolDeclaration],
 ) -> None:
     """Make `tools` the connection's whole declaration, in one transaction. A connection
-    revoked meanwhile keeps none (a write can trail its socket by up to a second)."""
+    revoked meanwhile keeps none (a write can trail its socket by up to a second).
+
+    An unchanged declaration (every socket of a scaled-out backend sends the same one,
+    and again at every reconnect) costs one read and writes nothing: on SQLite a write
+    transaction holds the database's only write lock."""
+    rows = sorted((_declaration_row(t) for t in tools), key=lambda r: r["name"])
     async with p.db.session() as db:
+        stored = await db.exec(
+            select(ToolDeclaration)
+            .where(
+                ToolDeclaration.org_id == org_id,
+                ToolDeclaration.sdk_connection_id == connection_id,
+            )
+            .order_by(ToolDeclaration.name)
+        )
+        current = [{key: getattr(t, key) for key in _DECLARED} for (t,) in stored.all()]
+        if current == rows:
+            return
         # A no-op write on the connection's row, first: it locks the row (PostgreSQL) or
         # the database (SQLite) until commit, so a revocation is wholly before or after us.
         locked = await db.exec(
@@ -71,19 +102,10 @@ async def replace_declarations(
             )
         )
         now = utcnow()
-        for tool in tools:
+        for row in rows:
             db.add(
                 ToolDeclaration(
-                    org_id=org_id,
-                    sdk_connection_id=connection_id,
-                    name=tool.name.root,
-                    description=tool.description or "",
-                    input_schema=tool.input_schema,
-                    output_schema=tool.output_schema,
-                    auth=tool.auth or "none",
-                    roles=[r.root for r in tool.roles or []],
-                    annotations=tool.annotations or {},
-                    registered_at=now,
+                    org_id=org_id, sdk_connection_id=connection_id, registered_at=now, **row
                 )
             )
 
