@@ -53,21 +53,18 @@ def test_migrate_creates_schema_matching_the_tables(scratch: ScratchDatabase, tm
     assert version is not None
 
 
-def test_signing_key_is_generated_once_and_kept(tmp_path: Path):
+def _read_key(data_dir: Path) -> subprocess.Popen[str]:
+    """A process that loads the settings on `data_dir` and prints the signing key."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLATOS_")}
-    env.update(PLATOS_DATA_DIR=str(tmp_path))
+    env.update(PLATOS_DATA_DIR=str(data_dir))
     code = "from core.settings import load_settings; print(load_settings().jwt_secret)"
-    keys = [
-        subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        for _ in range(2)
-    ]
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_signing_key_is_generated_once_and_kept(tmp_path: Path):
+    keys = [_read_key(tmp_path).communicate(timeout=60)[0].strip() for _ in range(2)]
     assert keys[0] == keys[1]
     assert len(keys[0].encode()) >= 32
     key_file = tmp_path / "jwt-secret.key"
@@ -76,15 +73,7 @@ def test_signing_key_is_generated_once_and_kept(tmp_path: Path):
 
 
 def test_processes_starting_together_agree_on_one_key(tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLATOS_")}
-    env.update(PLATOS_DATA_DIR=str(tmp_path))
-    code = "from core.settings import load_settings; print(load_settings().jwt_secret)"
-    starting = [
-        subprocess.Popen(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
-        )
-        for _ in range(6)
-    ]
+    starting = [_read_key(tmp_path) for _ in range(6)]
     keys = {proc.communicate(timeout=60)[0].strip() for proc in starting}
     assert all(proc.returncode == 0 for proc in starting)
     assert len(keys) == 1 and len(keys.pop().encode()) >= 32
