@@ -14,6 +14,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
+from core.errors import NotFound
+from platos.problems import PROBLEM_JSON, problem_body
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 _SWAGGER_HTML = """<!doctype html>
@@ -59,17 +62,7 @@ def routes(spec: dict[str, Any]) -> list[tuple[str, str, Endpoint]]:
     async def static(request: Request) -> Response:
         path = assets.get(request.path_params["asset"])
         if path is None:
-            return Response(
-                json.dumps(
-                    {
-                        "type": "https://platos.dev/problems/not-found",
-                        "title": "Resource not found",
-                        "status": 404,
-                    }
-                ),
-                status_code=404,
-                media_type="application/problem+json",
-            )
+            return Response(problem_body(NotFound, "No such asset."), 404, media_type=PROBLEM_JSON)
         return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
 
     return [

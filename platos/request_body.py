@@ -11,11 +11,10 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import DomainError, PayloadTooLarge, UnsupportedMediaType
+from platos.problems import PROBLEM_JSON, problem_body
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -61,15 +60,13 @@ class RequestBodyGuard:
 
 
 async def _refuse(send: Send, kind: type[DomainError], detail: str) -> None:
-    body = json.dumps(
-        {"type": kind.type_uri_for(), "title": kind.title, "status": kind.status, "detail": detail}
-    ).encode()
+    body = problem_body(kind, detail)
     await send(
         {
             "type": "http.response.start",
             "status": kind.status,
             "headers": [
-                (b"content-type", b"application/problem+json"),
+                (b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],

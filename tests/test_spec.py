@@ -69,7 +69,10 @@ def test_swagger_ui_and_redoc_render_from_local_assets(client: httpx.Client):
     bundle = client.get("/static/swagger-ui/swagger-ui-bundle.js").text
     assert 'version:"5.' in bundle or "5.32" in bundle  # Swagger UI 5 renders OpenAPI 3.1
     assert client.get("/static/../core/settings.py").status_code == 404
-    assert client.get("/static/nope.js").status_code == 404
+    missing = client.get("/static/nope.js")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.json()["type"] == "https://platos.dev/problems/not-found"
 
 
 def test_generated_models_are_not_stale():

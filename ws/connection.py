@@ -20,6 +20,7 @@ from core.channel import (
 )
 from core.platform import Platform
 from core.security.tokens import SdkClaims
+from core.services import sdk_connections
 from core.services import tools as tool_service
 from generated import models as api
 from ws import declarations, frames, limits
@@ -142,10 +143,8 @@ async def serve_socket(
 
 
 async def secret_is_current(p: Platform, sock: LiveSocket) -> bool:
-    """Is the secret this socket authenticated with still its connection's (not rotated
-    away, not revoked)?"""
-    return await p.credentials.sdk_connection_live(
-        connection_id=sock.connection_id, org_id=sock.org_id, jti=sock.jti
+    return await sdk_connections.secret_is_current(
+        p, connection_id=sock.connection_id, org_id=sock.org_id, jti=sock.jti
     )
 
 

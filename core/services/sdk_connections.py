@@ -168,7 +168,17 @@ async def authenticate_secret(p: Platform, secret: str) -> SdkClaims | None:
         claims = p.tokens.verify_sdk_secret(secret)
     except TokenInvalid:
         return None
-    live = await p.credentials.sdk_connection_live(
-        connection_id=claims.sdk_connection_id, org_id=claims.org_id, jti=claims.jti
+    live = await secret_is_current(
+        p, connection_id=claims.sdk_connection_id, org_id=claims.org_id, jti=claims.jti
     )
     return claims if live else None
+
+
+async def secret_is_current(
+    p: Platform, *, connection_id: uuid.UUID, org_id: uuid.UUID, jti: str
+) -> bool:
+    """Is `jti` still the connection's secret (not rotated away, not revoked)? The socket
+    server asks at the handshake and again for sockets already open."""
+    return await p.credentials.sdk_connection_live(
+        connection_id=connection_id, org_id=org_id, jti=jti
+    )
